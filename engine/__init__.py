@@ -1,0 +1,1 @@
+"""Infusion engine: the method (model, diffusion, training, sampling) and everything heavy."""

@@ -1,0 +1,40 @@
+"""The ``infusion`` command: one subcommand per module, imported only when it runs.
+
+Each command module has ``add_arguments(parser)`` and ``run(args) -> int`` (the exit status).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Dict, List, Optional, Tuple
+
+COMMANDS: Dict[str, Tuple[str, str]] = {
+    "bench": ("infusion.engine.bench", "time training and sampling steps at a shape, preset and device"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infusion", description="Infusion video inpainting engine")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(module=module)
+        importlib.import_module(module).add_arguments(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(importlib.import_module(args.module).run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except ValueError as error:  # bad input: say what is wrong, no traceback
+        print(f"infusion {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Internal training for one interval: windows of the shot, random masks ORed with the matte.
+
+The hole (the user's matte) is zeroed in every input and excluded from the loss, so nothing under
+the matte can reach the network. The loss is L2 over every pixel outside the hole, the pixels
+hidden by the training mask included.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import torch
+
+from .diffusion import Schedule, q_sample
+from .masks import random_training_mask
+from .model import UNet3D
+from .settings import Settings
+
+StepCallback = Callable[[int, Optional[float]], None]  # (steps done, loss or None when not read)
+
+
+def training_loss(
+    model: UNet3D, schedule: Schedule, x0: torch.Tensor, hole: torch.Tensor, hidden: torch.Tensor,
+    t: torch.Tensor, noise: torch.Tensor,
+) -> torch.Tensor:
+    """L2 loss of the x0 prediction outside the hole, for one window.
+
+    x0 (3,T,H,W) is the clean window with the hole already zeroed; hole and hidden (T,H,W) are
+    bool, hidden = training mask OR hole; t is a (1,) step; noise is like x0.
+    """
+    x_t = q_sample(schedule, x0[None], t, noise[None])
+    observed = torch.where(hidden, torch.zeros((), device=x0.device), x0)
+    condition = torch.cat([observed, hidden[None].to(x0.dtype)], dim=0)[None]
+    prediction = model(x_t, condition, t)[0]
+    visible = (~hole).to(x0.dtype)
+    squared = (prediction - x0).square() * visible
+    return squared.sum() / (visible.sum() * x0.shape[0]).clamp_min(1.0)
+
+
+def train_interval(
+    model: UNet3D, optimizer: torch.optim.Optimizer, schedule: Schedule, video: torch.Tensor,
+    hole: torch.Tensor, settings: Settings, lowest: int, highest: int, generator: torch.Generator,
+    on_step: Optional[StepCallback] = None,
+) -> None:
+    """Train on steps t in [lowest, highest] for ``settings.train_steps`` steps.
+
+    video (3,T,H,W) has the hole zeroed; every random draw comes from ``generator``.
+    """
+    device = video.device
+    _, frames, height, width = video.shape
+    window = min(settings.window_frames, frames)
+    crop_h = min(settings.train_crop or height, height)
+    crop_w = min(settings.train_crop or width, width)
+
+    def offset(limit: int) -> int:
+        return int(torch.randint(0, limit + 1, (1,), generator=generator, device=device))
+
+    model.train()
+    for step in range(1, settings.train_steps + 1):
+        start, top, left = offset(frames - window), offset(height - crop_h), offset(width - crop_w)
+        x0 = video[:, start:start + window, top:top + crop_h, left:left + crop_w]
+        window_hole = hole[start:start + window, top:top + crop_h, left:left + crop_w]
+        hidden = random_training_mask(
+            generator, window, x0.shape[2], x0.shape[3], settings.max_train_mask_fraction
+        ) | window_hole
+        t = torch.randint(lowest, highest + 1, (1,), generator=generator, device=device)
+        noise = torch.randn(x0.shape, generator=generator, device=device)
+        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if on_step is not None:
+            read = step % settings.log_every == 0 or step == settings.train_steps
+            on_step(step, float(loss.detach()) if read else None)

@@ -1,0 +1,1 @@
+"""Host adapters (Nuke, Resolve/Fusion) and their shared host-agnostic session code."""

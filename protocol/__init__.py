@@ -1,0 +1,1 @@
+"""Infusion wire protocol and client (pure Python: pyzmq and msgpack only)."""
