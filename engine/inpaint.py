@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 
@@ -179,11 +179,3 @@ def inpaint(
     filled = torch.where(hole[None, None], run.x_t.clamp(-1.0, 1.0), video[None])
     return InpaintResult(variants=filled.cpu())
 
-
-def interval_plan(settings: Settings) -> List[List[int]]:
-    """The sampling steps of every interval, noisiest first (for logs and tests)."""
-    return [
-        diffusion.interval_timesteps(*diffusion.interval_bounds(settings.diffusion_steps, settings.intervals, k),
-                                     settings.sample_steps)
-        for k in range(settings.intervals)
-    ]
