@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "bench": ("infusion.engine.bench", "time training and sampling steps at a shape, preset and device"),
+    "farm": ("infusion.engine.farm_command", "write Open Job Description job bundles for a render farm"),
 }
 
 
