@@ -25,7 +25,7 @@ def load_config(path: Optional[str] = None) -> ocio.Config:
     source = path or os.environ.get("OCIO") or BUILTIN_CONFIG
     try:
         return ocio.Config.CreateFromFile(source)
-    except ocio.Exception as error:
+    except (ocio.Exception, ocio.ExceptionMissingFile) as error:
         raise ValueError(f"cannot load the OCIO config {source}: {error}") from error
 
 

@@ -42,8 +42,8 @@ class MatteRule:
         padded = crop(matte, origin, box.grow(self.dilation))
         dilated = dilate(padded, self.dilation)[self.dilation:self.dilation + box.height,
                                                  self.dilation:self.dilation + box.width]
-        dilated = np.nan_to_num(dilated, nan=0.0)
-        return np.clip((dilated - self.threshold) / (1.0 - self.threshold), 0.0, 1.0).astype(np.float32)
+        dilated = np.clip(np.nan_to_num(dilated, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        return ((dilated - self.threshold) / (1.0 - self.threshold)).clip(0.0, 1.0).astype(np.float32)
 
 
 def dilate(plane: np.ndarray, radius: int) -> np.ndarray:

@@ -82,12 +82,16 @@ def read_frame(path: str, channel: Optional[str] = None) -> Frame:
 
 
 def write_frame(path: str, pixels: np.ndarray, spec: oiio.ImageSpec) -> None:
-    """Write ``pixels`` (H, W, C) with header ``spec`` to ``path`` atomically.
+    """Write ``pixels`` (H, W, C), or (H, W) for one channel, with header ``spec`` to ``path`` atomically.
 
     The frame goes to a temporary file in the same folder (with the same extension, which picks
     the format), is flushed to disk and renamed over ``path``: a reader sees the old frame or the
     new one, never half of one.
     """
+    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+    if pixels.shape != (spec.height, spec.width, spec.nchannels):
+        raise ValueError(f"cannot write {path}: pixels shaped {pixels.shape}, its header says "
+                         f"{(spec.height, spec.width, spec.nchannels)}")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
