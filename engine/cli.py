@@ -14,6 +14,12 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "farm": ("infusion.engine.farm_command", "write Open Job Description job bundles for a render farm"),
     "run": ("infusion.engine.run_command", "fill the matte of a shot: EXR sequences in, EXR sequences out"),
     "demo": ("infusion.engine.demo", "make the built-in sample shot, fill it on the CPU, write EXRs and a contact sheet"),
+    "serve": ("infusion.engine.serve_command", "run the engine service: jobs over ZeroMQ, a job store on disk"),
+    "submit": ("infusion.engine.submit_command", "send a shot to an engine, follow it, write the returned frames"),
+    "jobs": ("infusion.engine.jobs_command", "list an engine's jobs"),
+    "cancel": ("infusion.engine.cancel_command", "cancel a job on an engine"),
+    "attach": ("infusion.engine.attach_command", "follow a job on an engine again, receiving what was missed"),
+    "keys": ("infusion.engine.keys_command", "make a CurveZMQ key pair for an engine or a client"),
 }
 
 

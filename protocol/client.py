@@ -167,15 +167,15 @@ class EngineClient:
         if by_reference:
             return self._request(m.SUBMIT, shot=shot, inputs="reference")
         descriptors: List[Dict[str, Any]] = []
-        payloads: List[bytes] = []
+        blobs: List[bytes] = []
         for role, pattern in (("plate", plate), ("matte", matte)):
             for frame in range(first, last + 1) if pattern else ():
                 with open(frame_path(pattern, frame), "rb") as stream:
-                    payloads.append(stream.read())
+                    blobs.append(stream.read())
                 descriptors.append({"role": role, "frame": frame})
         shot.update(plate=os.path.basename(plate), matte=os.path.basename(matte) if matte else None)
-        wait = self.timeout + sum(len(p) for p in payloads) / 20e6  # room to write the inputs to the store
-        return self._request(m.SUBMIT, payloads, timeout=wait, shot=shot, inputs="value", payloads=descriptors)
+        wait = self.timeout + sum(len(b) for b in blobs) / 20e6  # room to write the inputs to the store
+        return self._request(m.SUBMIT, blobs, timeout=wait, shot=shot, inputs="value", payloads=descriptors)
 
     def status(self, job: str) -> Dict[str, Any]:
         """The job's summary: state, progress, frames done, error."""
@@ -232,11 +232,11 @@ class EngineClient:
     def _attach(self, job: str, since: int) -> Dict[str, Any]:
         return self._request(m.ATTACH, job=job, since=since)["job"]
 
-    def _send(self, kind: str, payloads: Sequence[Payload] = (), **fields: Any) -> int:
+    def _send(self, kind: str, blobs: Sequence[Payload] = (), **fields: Any) -> int:
         if self._socket is None:
             self.connect()
         ident = next(self._ids)
-        send(self._socket, m.header(kind, len(payloads), id=ident, **fields), payloads)
+        send(self._socket, m.header(kind, len(blobs), id=ident, **fields), blobs)
         return ident
 
     def _receive(self, wait: float) -> Optional[Message]:
@@ -248,9 +248,9 @@ class EngineClient:
         self._last_heard = time.monotonic()
         return message
 
-    def _request_with_payloads(self, kind: str, payloads: Sequence[Payload] = (), timeout: Optional[float] = None,
+    def _request_with_payloads(self, kind: str, blobs: Sequence[Payload] = (), timeout: Optional[float] = None,
                                **fields: Any) -> Tuple[Dict[str, Any], List[Payload]]:
-        ident = self._send(kind, payloads, **fields)
+        ident = self._send(kind, blobs, **fields)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while True:
             left = deadline - time.monotonic()
@@ -261,15 +261,15 @@ class EngineClient:
                 hint = " (check the engine's public key and that this client's key is allowed)" if self.curve else ""
                 raise EngineError(ErrorCode.UNAVAILABLE, f"no answer from the engine at {self.address} within {self.timeout if timeout is None else round(timeout, 1)} s{hint}")
             header = message.header
-            if header.get("re") == ident:
+            if header.get("re") == ident or (header["type"] == m.ERROR and header.get("re") is None):
                 if header["type"] == m.ERROR:
                     raise EngineError(str(header.get("code")), str(header.get("message")), header.get("field"))
-                return header, message.payloads
+                return {k: v for k, v in header.items() if k not in m.ENVELOPE + ("re",)}, message.payloads
             if header["type"] in m.JOB_EVENTS and isinstance(header.get("job"), str):
                 self._inbox.append(message)
 
-    def _request(self, kind: str, payloads: Sequence[Payload] = (), timeout: Optional[float] = None, **fields: Any) -> Dict[str, Any]:
-        return self._request_with_payloads(kind, payloads, timeout, **fields)[0]
+    def _request(self, kind: str, blobs: Sequence[Payload] = (), timeout: Optional[float] = None, **fields: Any) -> Dict[str, Any]:
+        return self._request_with_payloads(kind, blobs, timeout, **fields)[0]
 
     def _next_job_message(self, job: str) -> Optional[Message]:
         """The next event of ``job``; None when the engine fell silent or restarted (reconnect)."""

@@ -50,7 +50,7 @@ def unpack(data: Payload) -> Any:
         raise ProtocolError(ErrorCode.TOO_LARGE, f"header of {len(data)} bytes exceeds {MAX_HEADER_BYTES}")
     try:
         return msgpack.unpackb(bytes(data), raw=False, strict_map_key=True, use_list=True, ext_hook=_no_extensions,
-                               max_buffer_size=MAX_HEADER_BYTES, timestamp=0)
+                               timestamp=0)
     except Exception as error:  # msgpack raises several types for bad input; all mean the same here
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"the header is not a valid msgpack message ({type(error).__name__}: {str(error)[:120]})") from None
 
