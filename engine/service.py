@@ -142,7 +142,8 @@ class Service:
         socket = context.socket(zmq.ROUTER)
         authenticator = secure_socket(context, socket, self.config.curve) if self.config.curve else None
         socket.linger = 0
-        socket.setsockopt(zmq.MAXMSGSIZE, self.config.max_payload_bytes)
+        # Frames over this close the connection; between the caps they get a TOO_LARGE reply.
+        socket.setsockopt(zmq.MAXMSGSIZE, max(self.config.max_payload_bytes, 2 * wire.MAX_HEADER_BYTES))
         socket.setsockopt(zmq.SNDHWM, 10_000)
         socket.setsockopt(zmq.HEARTBEAT_IVL, int(self.config.heartbeat * 1000))
         socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(self.config.heartbeat * 3000))
@@ -200,6 +201,10 @@ class Service:
         try:
             if message.error is not None:
                 raise message.error
+            largest = max((len(p) for p in message.payloads), default=0)
+            if largest > self.config.max_payload_bytes:
+                raise ProtocolError(ErrorCode.TOO_LARGE, f"a payload frame of {largest} bytes exceeds this engine's "
+                                    f"limit of {self.config.max_payload_bytes}")
             request = m.validate_request(message.header, len(message.payloads))
             self.handlers[request.type](peer, request, message.payloads)
         except ProtocolError as error:

@@ -230,7 +230,7 @@ def validate_request(header: Any, parts: int) -> Request:
     if not isinstance(header, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"the header must be a msgpack map, got {type(header).__name__}")
     version = header.get("v")
-    if version != PROTOCOL_VERSION:
+    if type(version) is not int or version != PROTOCOL_VERSION:
         raise ProtocolError(ErrorCode.BAD_VERSION, f"protocol version {version!r} is not supported; this engine speaks {PROTOCOL_VERSION}", "v")
     kind = header.get("type")
     if kind not in REQUESTS:
