@@ -7,21 +7,31 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import torch
 
 
 def save_checkpoint(path: Path, payload: Dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically (temporary file, fsync, rename, fsync of the folder)."""
+    with atomic_path(path) as temporary:
+        torch.save(payload, temporary)
+
+
+@contextmanager
+def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary path beside ``path`` for the caller to write. When the block ends, the file is
+    flushed to disk and renamed over ``path`` (and the rename made durable); on any error, or if
+    the process dies first, ``path`` keeps its old content and the temporary file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-            stream.flush()
+        yield Path(temporary)
+        with open(temporary, "rb") as stream:
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:

@@ -8,7 +8,6 @@ the pixels. Any file that is missing, truncated or unreadable is a ValueError na
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
@@ -16,7 +15,7 @@ from typing import Optional, Tuple
 import numpy as np
 import OpenImageIO as oiio
 
-from .checkpoint import fsync_directory
+from .checkpoint import atomic_path
 
 
 @dataclass
@@ -85,31 +84,20 @@ def write_frame(path: str, pixels: np.ndarray, spec: oiio.ImageSpec) -> None:
     """Write ``pixels`` (H, W, C), or (H, W) for one channel, with header ``spec`` to ``path`` atomically.
 
     The frame goes to a temporary file in the same folder (with the same extension, which picks
-    the format), is flushed to disk and renamed over ``path``: a reader sees the old frame or the
-    new one, never half of one.
+    the format), is flushed to disk and renamed over ``path`` (checkpoint.atomic_path): a reader
+    sees the old frame or the new one, never half of one.
     """
     pixels = pixels[..., None] if pixels.ndim == 2 else pixels
     if pixels.shape != (spec.height, spec.width, spec.nchannels):
         raise ValueError(f"cannot write {path}: pixels shaped {pixels.shape}, its header says "
                          f"{(spec.height, spec.width, spec.nchannels)}")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(handle)
-    try:
-        output = oiio.ImageOutput.create(temporary)
+    with atomic_path(Path(path), suffix=Path(path).suffix) as temporary:
+        output = oiio.ImageOutput.create(str(temporary))
         if output is None:
             raise ValueError(f"cannot write {path}: {oiio.geterror()}")
-        if not output.open(temporary, spec) or not output.write_image(np.ascontiguousarray(pixels, np.float32)):
+        if not output.open(str(temporary), spec) or not output.write_image(np.ascontiguousarray(pixels, np.float32)):
             error = output.geterror()
             output.close()
             raise ValueError(f"cannot write {path}: {error}")
         if not output.close():
             raise ValueError(f"cannot write {path}: {output.geterror()}")
-        with open(temporary, "rb") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    fsync_directory(target.parent)
