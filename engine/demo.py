@@ -2,7 +2,7 @@
 
 Writes, under ``--out``: ``plate/demo.####.exr`` and ``plate/demo_matte.####.exr`` (the shot and
 the buoy's soft matte, half float), ``result/demo_fill.####.exr`` (the buoy removed),
-``work/`` (checkpoint, previews) and ``contact_sheet.png``: rows before / matte / after over six
+``work/`` (checkpoint, previews) and ``contact_sheet.png``: rows before / matte (yellow) / after over six
 frames. Nothing outside the package is needed. The demo always starts over.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     after = encoding.display(np.stack([read_frame(FramePattern.parse(result.outputs[0]).path(frames[0] + i)).pixels
                                        for i in picks]))
     weight = matte[picks][..., None]
-    marked = before * (1 - 0.6 * weight) + weight * 0.6 * np.array([1.0, 0.1, 0.1], np.float32)
+    marked = before * (1 - 0.6 * weight) + weight * 0.6 * np.array([1.0, 0.9, 0.1], np.float32)  # yellow
     sheet = out / "contact_sheet.png"
     write_contact_sheet(str(sheet), [before, marked, after], scale=3)
     print(f"plate: {plate}\nmatte: {matte_pattern}\nresult: {result.outputs[0]}\ncontact sheet (before / matte / after): {sheet}")

@@ -165,12 +165,12 @@ class _Shot:
         video, hole = [], []
         for done, frame in enumerate(self.frames, 1):
             plate = read_frame(self.plate.path(frame))
-            rgb = plate.pixels[..., list(rgb_channels(plate.spec, plate.path))]
-            encoded = self.encoding.encode(crop(rgb, plate.origin, box))
+            rgb = crop(plate.pixels, plate.origin, box)[..., list(rgb_channels(plate.spec, plate.path))]
+            encoded = self.encoding.encode(rgb)
             video.append(resize(torch.from_numpy(encoded).permute(2, 0, 1)[None], shape)[0])
             weight = self.rule.weights(*self.matte_plane(frame, plate), box)
             hole.append(shrink_hole(torch.from_numpy(weight > 0)[None], shape)[0])
-            del plate, rgb
+            del plate  # before the next frame is read: one full-resolution frame at a time
             self.emit(PlateFrameRead(frame, done, len(self.frames)))
         return torch.stack(video, dim=1), torch.stack(hole)
 
