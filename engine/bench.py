@@ -1,7 +1,12 @@
-"""``infusion bench``: parameter count, training step and sampling step times at a given shape.
+"""``infusion bench``: the reference and fast paths side by side at a shape, preset and device.
 
-Times are medians over repeats after warm-up steps that are not counted; the spread (min, max)
-is reported beside each median.
+For each path (engine/bench_paths.py): training step time, sampling step time (all K variants,
+the whole shot) and sampling time per frame, peak memory over one training and one sampling
+step (engine/memory_watch.py), the wall time of a shortened end-to-end run, and the projected
+time of the preset's full budget from the step medians. Steps are timed after uncounted warm-up
+steps, the two paths' repeats interleaved so that load from other processes hits both alike;
+median, min and max are reported, and fast / reference ratios. The top-level ``train_step``,
+``sample_step`` and ``sample_s_per_frame`` are the fast path's: what the engine does.
 """
 from __future__ import annotations
 
@@ -14,12 +19,11 @@ from typing import Callable, Dict, List, Tuple
 
 import torch
 
-from . import diffusion
-from .masks import random_training_mask
-from .model import UNet3D, count_parameters
+from .bench_paths import PATHS, BenchPath, bench_shot
+from .memory_watch import MemoryWatch
+from .model import count_parameters
 from .presets import PRESETS, preset
-from .sampling import condition_for, predict_x0
-from .training import training_loss
+from .settings import Settings
 
 
 def parse_shape(text: str) -> Tuple[int, int, int]:
@@ -37,8 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shape", default="12x64x64", help="FRAMESxHEIGHTxWIDTH of the clip (default 12x64x64)")
     parser.add_argument("--preset", default="standard", choices=sorted(PRESETS))
     parser.add_argument("--device", default="cpu", help="cpu or cuda:N")
-    parser.add_argument("--warmup", type=int, default=2, help="uncounted steps before timing")
-    parser.add_argument("--repeats", type=int, default=5, help="timed steps")
+    parser.add_argument("--warmup", type=int, default=2, help="uncounted steps per path before timing (default 2)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per path (default 5)")
+    parser.add_argument("--e2e-intervals", type=int, default=2, help="intervals of the shortened run (default 2; 0 skips it)")
+    parser.add_argument("--e2e-train-steps", type=int, default=10, help="training steps per interval there (default 10)")
+    parser.add_argument("--e2e-sample-steps", type=int, default=5, help="sampling steps per interval there (default 5)")
+    parser.add_argument("--compile", action="store_true", help="add torch.compile to the fast path (eager fallback)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -47,75 +55,131 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_steps(step: Callable[[], None], device: torch.device, warmup: int, repeats: int) -> Dict[str, float]:
-    for _ in range(warmup):
-        step()
+def timed(step: Callable[[], None], device: torch.device) -> float:
     synchronize(device)
-    times: List[float] = []
+    started = time.perf_counter()
+    step()
+    synchronize(device)
+    return time.perf_counter() - started
+
+
+def summary(times: List[float]) -> Dict[str, float]:
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "repeats": len(times)}
+
+
+def interleaved(steps: Dict[str, Callable[[], None]], device: torch.device, warmup: int, repeats: int) -> Dict[str, Dict[str, float]]:
+    """Median/min/max of each step after ``warmup`` uncounted calls, repeats taken in turn."""
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times: Dict[str, List[float]] = {name: [] for name in steps}
     for _ in range(repeats):
-        started = time.perf_counter()
-        step()
-        synchronize(device)
-        times.append(time.perf_counter() - started)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+        for name, step in steps.items():
+            times[name].append(timed(step, device))
+    return {name: summary(values) for name, values in times.items()}
 
 
-def measure(shape: Tuple[int, int, int], preset_name: str, device_name: str, warmup: int, repeats: int) -> Dict[str, object]:
-    settings = preset(preset_name)
-    device = torch.device(device_name)
-    frames, height, width = shape
-    generator = torch.Generator(device=device).manual_seed(0)
-    model = UNet3D.from_settings(settings).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
-    schedule = diffusion.linear_schedule(settings.diffusion_steps)
-    video = torch.rand((3, frames, height, width), generator=generator, device=device) * 2 - 1
-    hole = torch.zeros((frames, height, width), dtype=torch.bool, device=device)
-    hole[:, height // 3: 2 * height // 3, width // 3: 2 * width // 3] = True
-    window = min(settings.window_frames, frames)
+def shortened(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The preset cut down to the end-to-end run's intervals and steps."""
+    return settings.replace(intervals=args.e2e_intervals, train_steps=args.e2e_train_steps,
+                            sample_steps=min(args.e2e_sample_steps, settings.diffusion_steps // args.e2e_intervals))
 
-    def train_step() -> None:
-        x0, window_hole = video[:, :window], hole[:window]
-        hidden = random_training_mask(generator, window, height, width) | window_hole
-        t = torch.randint(0, settings.diffusion_steps, (1,), generator=generator, device=device)
-        noise = torch.randn(x0.shape, generator=generator, device=device)
-        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
 
-    condition = condition_for(video, hole)
-    x_t = torch.randn((1, 3, frames, height, width), generator=generator, device=device)
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as stream:
+            names = [line.split(":", 1)[1].strip() for line in stream if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"cpu ({names[0] if names else platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
-    def sample_step() -> None:
-        predict_x0(model, x_t, condition, 500, settings.chunk_frames, settings.chunk_overlap)
 
-    train = time_steps(train_step, device, warmup, repeats)
-    sample = time_steps(sample_step, device, warmup, repeats)
+def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, object]:
+    settings = preset(args.preset)
+    device = torch.device(args.device)
+    video, hole = bench_shot(*shape)
+    paths = {name: BenchPath(name, settings, device, video, hole, args.compile) for name in PATHS}
+    train = interleaved({n: p.train_step for n, p in paths.items()}, device, args.warmup, args.repeats)
+    sample = interleaved({n: p.sample_step for n, p in paths.items()}, device, args.warmup, args.repeats)
+    results: Dict[str, Dict[str, object]] = {}
+    for name, path in paths.items():
+        with MemoryWatch(device) as watch:
+            path.train_step()
+            path.sample_step()
+        results[name] = {
+            **path.describe(), "train_step": train[name], "sample_step": sample[name],
+            "sample_s_per_frame": sample[name]["median_s"] / shape[0], "peak_memory": watch.report(),
+            "projected_full_run_s": settings.intervals * (settings.train_steps * train[name]["median_s"]
+                                                          + settings.sample_steps * sample[name]["median_s"]),
+        }
+        if args.e2e_intervals:
+            short = shortened(settings, args)
+            results[name]["end_to_end"] = {"seconds": timed(lambda: path.end_to_end(short), device),
+                                           "intervals": short.intervals, "train_steps": short.train_steps,
+                                           "sample_steps": short.sample_steps}
+        compile_error = path.network.compile_error
+        if compile_error:
+            results[name]["compile_error"] = compile_error
     return {
-        "preset": preset_name,
-        "parameters": count_parameters(model),
-        "shape": {"frames": frames, "height": height, "width": width},
-        "training_window_frames": window,
-        "device": device_name if device.type != "cuda" else torch.cuda.get_device_name(device),
-        "cpu": platform.processor() or platform.machine(),
-        "torch": torch.__version__,
+        "preset": args.preset, "parameters": count_parameters(paths["fast"].network.model),
+        "shape": dict(zip(("frames", "height", "width"), shape)),
+        "training_window_frames": min(settings.window_frames, shape[0]), "training_crop": settings.train_crop,
+        "variants": settings.variants, "device": device_name(device), "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "train_step": train,
-        "sample_step": sample,
-        "sample_s_per_frame": sample["median_s"] / frames,
+        "train_step": train["fast"], "sample_step": sample["fast"], "sample_s_per_frame": results["fast"]["sample_s_per_frame"],
+        "paths": results, "ratio_fast_over_reference": ratios(results),
     }
 
 
+def ratios(results: Dict[str, Dict[str, object]]) -> Dict[str, float]:
+    reference, fast = results["reference"], results["fast"]
+    out = {key: fast[key]["median_s"] / reference[key]["median_s"] for key in ("train_step", "sample_step")}
+    out["peak_memory"] = fast["peak_memory"]["peak_mb"] / reference["peak_memory"]["peak_mb"]
+    if "end_to_end" in fast:
+        out["end_to_end"] = fast["end_to_end"]["seconds"] / reference["end_to_end"]["seconds"]
+    return out
+
+
+def _timing(entry: Dict[str, float]) -> str:
+    return f"{entry['median_s'] * 1000:9.1f} ms ({entry['min_s'] * 1000:.0f}-{entry['max_s'] * 1000:.0f})"
+
+
+def table(report: Dict[str, object]) -> str:
+    shape, paths, ratio = report["shape"], report["paths"], report["ratio_fast_over_reference"]
+    reference, fast = paths["reference"], paths["fast"]
+    lines = [f"preset {report['preset']}  parameters {report['parameters']:,}  {report['device']}  torch {report['torch']}",
+             f"shape {shape['frames']}x{shape['height']}x{shape['width']}  training window "
+             f"{report['training_window_frames']} frames, crop {report['training_crop'] or 'none'}, "
+             f"variants {report['variants']}  fast = {', '.join(k for k, v in fast['acceleration'].items() if v) or 'eager'}",
+             f"{'':<22}{'reference':>28}{'fast':>28}{'fast/ref':>10}"]
+
+    def row(label: str, ref: str, fst: str, r: object) -> None:
+        lines.append(f"{label:<22}{ref:>28}{fst:>28}{(f'{r:.2f}' if isinstance(r, float) else ''):>10}")
+
+    row("train step", _timing(reference["train_step"]), _timing(fast["train_step"]), ratio["train_step"])
+    row("sample step", _timing(reference["sample_step"]), _timing(fast["sample_step"]), ratio["sample_step"])
+    row("sample / frame / step", f"{reference['sample_s_per_frame'] * 1000:.1f} ms",
+        f"{fast['sample_s_per_frame'] * 1000:.1f} ms", None)
+    memory = reference["peak_memory"]["kind"]
+    row(f"peak memory ({'GPU' if memory.startswith('cuda') else 'RSS'})", f"{reference['peak_memory']['peak_mb']:.0f} MB",
+        f"{fast['peak_memory']['peak_mb']:.0f} MB", ratio["peak_memory"])
+    if "end_to_end" in fast:
+        e2e = fast["end_to_end"]
+        row(f"end-to-end {e2e['intervals']}x({e2e['train_steps']}+{e2e['sample_steps']})",
+            f"{reference['end_to_end']['seconds']:.1f} s", f"{e2e['seconds']:.1f} s", ratio["end_to_end"])
+    row("projected full preset", f"{reference['projected_full_run_s'] / 3600:.2f} h",
+        f"{fast['projected_full_run_s'] / 3600:.2f} h", None)
+    for name, path in paths.items():
+        if "compile_error" in path:
+            lines.append(f"{name}: torch.compile failed, ran eagerly: {path['compile_error']}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    report = measure(parse_shape(args.shape), args.preset, args.device, args.warmup, args.repeats)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    shape = report["shape"]
-    print(f"preset {report['preset']}  parameters {report['parameters']:,}  device {report['device']}  "
-          f"shape {shape['frames']}x{shape['height']}x{shape['width']}")
-    for name in ("train_step", "sample_step"):
-        timing = report[name]
-        print(f"  {name:<12} median {timing['median_s'] * 1000:9.1f} ms   (min {timing['min_s'] * 1000:.1f}, max {timing['max_s'] * 1000:.1f})")
-    print(f"  sampling per frame per step {report['sample_s_per_frame'] * 1000:.1f} ms")
+    if args.warmup < 0 or args.repeats < 1 or args.e2e_intervals < 0:
+        raise ValueError("--warmup must be >= 0, --repeats >= 1 and --e2e-intervals >= 0")
+    report = measure(parse_shape(args.shape), args)
+    print(json.dumps(report, indent=2) if args.json else table(report))
     return 0

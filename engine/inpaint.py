@@ -20,6 +20,7 @@ from typing import Dict, Optional
 import torch
 
 from . import diffusion
+from .acceleration import Acceleration
 from .checkpoint import load_checkpoint, save_checkpoint
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
@@ -74,13 +75,14 @@ def variant_seed(seed: int, variant: int) -> int:
 class Run:
     """The mutable state of one inpainting run: network, optimizer, generators, sampler state."""
 
-    def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device):
+    def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration):
         self.settings = settings
         self.device = device
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(settings.seed)
             self.model = UNet3D.from_settings(settings)
         self.model.to(device)
+        self.network = acceleration.wrap(self.model)  # the same parameters, run the fast way
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
         self.train_generator = torch.Generator(device=device).manual_seed(settings.seed)
         self.variant_generators = [
@@ -127,12 +129,15 @@ def inpaint(
     device: str = "cpu",
     checkpoint_path: Optional[Path] = None,
     progress: Optional[ProgressCallback] = None,
+    acceleration: Optional[Acceleration] = None,
 ) -> InpaintResult:
     """Fill ``hole`` (T,H,W bool, True = unknown) of ``video`` (3,T,H,W in [-1, 1]).
 
     With ``checkpoint_path`` the run saves after every interval and resumes from there when
     started again. ``progress`` receives StepProgress and IntervalFinished events; raising from
-    it (a cancel, say) stops the run, keeping the last finished interval on disk.
+    it (a cancel, say) stops the run, keeping the last finished interval on disk. ``acceleration``
+    defaults to the engine's choice for the device (engine/acceleration.py); a resumed run must
+    use the same one to end bit-identical.
     """
     validate_shot(video, hole)
     torch_device = torch.device(device)
@@ -140,7 +145,7 @@ def inpaint(
     hole = hole.to(torch_device)
     digest = shot_digest(video, hole)
 
-    run = Run(settings, video, torch_device)
+    run = Run(settings, video, torch_device, acceleration or Acceleration.for_device(torch_device))
     if checkpoint_path is not None:
         saved = load_checkpoint(checkpoint_path)
         if saved is not None:
@@ -160,13 +165,13 @@ def inpaint(
         highest, lowest = diffusion.interval_bounds(settings.diffusion_steps, intervals, interval)
         clock.mark()
         train_interval(
-            run.model, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
+            run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
             on_step=lambda step, loss: report("train", interval, step, settings.train_steps, loss),
         )
         timesteps = diffusion.interval_timesteps(highest, lowest, settings.sample_steps)
         clock.mark()
         run.x_t, estimate = sample_steps(
-            run.model, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
+            run.network, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
             settings.chunk_frames, settings.chunk_overlap,
             on_step=lambda step: report("sample", interval, step, len(timesteps), None),
         )

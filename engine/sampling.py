@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
+from torch import nn
 
 from .diffusion import Schedule, ancestral_step, reproject
-from .model import UNet3D
 
 StepCallback = Callable[[int], None]  # steps done in this interval
 
@@ -43,7 +43,7 @@ def chunk_weights(spans: Sequence[Tuple[int, int]], frames: int, overlap: int) -
 
 @torch.no_grad()
 def predict_x0(
-    model: UNet3D, x_t: torch.Tensor, condition: torch.Tensor, t: int, chunk: int = 0, overlap: int = 0
+    model: nn.Module, x_t: torch.Tensor, condition: torch.Tensor, t: int, chunk: int = 0, overlap: int = 0
 ) -> torch.Tensor:
     """The network's x0 for x_t (K,3,T,H,W) under condition (1,4,T,H,W) at step t."""
     variants, frames = x_t.shape[0], x_t.shape[2]
@@ -66,7 +66,7 @@ def condition_for(video: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_steps(
-    model: UNet3D, schedule: Schedule, x_t: torch.Tensor, video: torch.Tensor, hole: torch.Tensor,
+    model: nn.Module, schedule: Schedule, x_t: torch.Tensor, video: torch.Tensor, hole: torch.Tensor,
     timesteps: Sequence[int], next_step: int, generators: Sequence[torch.Generator],
     chunk: int = 0, overlap: int = 0, on_step: Optional[StepCallback] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -9,17 +9,17 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import torch
+from torch import nn
 
 from .diffusion import Schedule, q_sample
 from .masks import random_training_mask
-from .model import UNet3D
 from .settings import Settings
 
 StepCallback = Callable[[int, Optional[float]], None]  # (steps done, loss or None when not read)
 
 
 def training_loss(
-    model: UNet3D, schedule: Schedule, x0: torch.Tensor, hole: torch.Tensor, hidden: torch.Tensor,
+    model: nn.Module, schedule: Schedule, x0: torch.Tensor, hole: torch.Tensor, hidden: torch.Tensor,
     t: torch.Tensor, noise: torch.Tensor,
 ) -> torch.Tensor:
     """L2 loss of the x0 prediction outside the hole, for one window.
@@ -37,7 +37,7 @@ def training_loss(
 
 
 def train_interval(
-    model: UNet3D, optimizer: torch.optim.Optimizer, schedule: Schedule, video: torch.Tensor,
+    model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, video: torch.Tensor,
     hole: torch.Tensor, settings: Settings, lowest: int, highest: int, generator: torch.Generator,
     on_step: Optional[StepCallback] = None,
 ) -> None:
