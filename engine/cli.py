@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "bench": ("infusion.engine.bench", "time training and sampling steps at a shape, preset and device"),
+    "eval": ("infusion.engine.eval_command", "score Infusion and baselines inside synthetic mattes on clips with known truth"),
     "farm": ("infusion.engine.farm_command", "write Open Job Description job bundles for a render farm"),
     "run": ("infusion.engine.run_command", "fill the matte of a shot: EXR sequences in, EXR sequences out"),
     "demo": ("infusion.engine.demo", "make the built-in sample shot, fill it on the CPU, write EXRs and a contact sheet"),
