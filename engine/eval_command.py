@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plate", nargs=2, action="append", default=[], metavar=("PATTERN", "FRAMES"),
                         help="an EXR sequence and its frame range, e.g. shot.####.exr 1001-1024 (repeatable)")
     parser.add_argument("--procedural", nargs="*", choices=sorted(TEXTURES),
-                        help="built-in clips (default: all of them when no --plate is given)")
+                        help="built-in clips; with no name, all of them (the default when no --plate is given)")
     parser.add_argument("--procedural-frames", type=int, default=24, help="frames of each procedural clip (default 24)")
     parser.add_argument("--mattes", nargs="+", default=list(KINDS), choices=list(KINDS), help="synthetic matte kinds")
     parser.add_argument("--matte-seed", type=int, default=0, help="seed of the synthetic mattes (default 0)")
@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_clips(args: argparse.Namespace, size: int, encoding: Encoding) -> List[Clip]:
     clips = [exr_clip(pattern, parse_frame_range(frames), size, encoding) for pattern, frames in args.plate]
-    names = args.procedural if args.procedural is not None else ([] if args.plate else sorted(TEXTURES))
+    everything = args.procedural == [] or (args.procedural is None and not args.plate)  # bare --procedural: all
+    names = sorted(TEXTURES) if everything else (args.procedural or [])
     clips += [procedural_clip(name, args.procedural_frames, size, encoding) for name in names]
     if not clips:
         raise ValueError("nothing to evaluate: give --plate or --procedural")
