@@ -1,0 +1,50 @@
+import json
+import subprocess
+import sys
+
+import OpenImageIO as oiio
+
+
+def infusion(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "infusion.engine.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_eval_on_a_procedural_clip_writes_tables_json_and_contact_sheet(tmp_path):
+    done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--working-size", "32",
+                    "--preset", "test", "--mattes", "still_boxes", "--variants", "2", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "waves / still_boxes" in done.stdout and "average over 1 cases" in done.stdout
+    report = json.loads((tmp_path / "eval.json").read_text())
+    case = report["cases"][0]
+    methods = case["methods"]
+    assert {"temporal_median", "nearest_visible", "infusion s0"} <= set(methods)
+    assert methods["infusion s0"]["variants"] == 2 and methods["infusion s0"]["diversity"] is not None
+    assert methods["temporal_median"]["diversity"] is None  # one variant: no diversity
+    for scores in methods.values():
+        assert 0 < scores["texture_distance"] and scores["ssim"] <= 1
+    assert case["sheet_rows"][0] == "plate + matte" and case["sheet_rows"][-1] == "truth"
+    spec = oiio.ImageInput.open(case["contact_sheet"]).spec()
+    rows, columns = len(case["sheet_rows"]), 6
+    assert (spec.height, spec.width) == (2 + rows * (3 * 20 + 2), 2 + columns * (3 * 32 + 2))  # 32x20 frames at 3x
+    assert set(report["average"]) == set(methods)
+
+
+def test_eval_without_anything_to_evaluate_is_a_clean_error(tmp_path):
+    done = infusion("eval", "--plate", str(tmp_path / "missing.####.exr"), "1-2", "--out", str(tmp_path))
+    assert done.returncode == 2 and "missing" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bench_json_reports_both_paths_and_their_ratio():
+    done = infusion("bench", "--json", "--preset", "test", "--shape", "3x16x16", "--warmup", "0", "--repeats", "2",
+                    "--e2e-train-steps", "1", "--e2e-sample-steps", "1")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report["paths"]) == {"reference", "fast"}
+    assert report["paths"]["reference"]["acceleration"] == {"channels_last_3d": False, "autocast_bf16": False, "compile": False}
+    assert report["paths"]["fast"]["acceleration"]["channels_last_3d"]
+    for path in report["paths"].values():
+        assert path["train_step"]["repeats"] == 2 and path["train_step"]["min_s"] <= path["train_step"]["median_s"]
+        assert path["sample_step"]["median_s"] > 0 and path["end_to_end"]["seconds"] > 0
+        assert path["peak_memory"]["peak_mb"] > 0
+    assert report["train_step"] == report["paths"]["fast"]["train_step"]
+    assert set(report["ratio_fast_over_reference"]) == {"train_step", "sample_step", "peak_memory", "end_to_end"}
