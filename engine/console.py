@@ -40,8 +40,8 @@ class ConsoleProgress:
         return "?" if self.loss is None else f"{self.loss:.4f}"
 
     def _bar(self, event: StepProgress) -> None:
-        remaining = event.remaining or 0.0
-        fraction = event.elapsed / (event.elapsed + remaining) if event.elapsed + remaining > 0 else 0.0
+        known = event.remaining is not None and event.elapsed + event.remaining > 0
+        fraction = event.elapsed / (event.elapsed + event.remaining) if known else 0.0
         filled = int(round(fraction * self.width))
         text = (f"[{'#' * filled}{'.' * (self.width - filled)}] interval {event.interval + 1}/{event.intervals} "
                 f"{event.phase} {event.step}/{event.steps} loss {self._loss()} left {duration(event.remaining)}")
