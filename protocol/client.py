@@ -88,7 +88,7 @@ class EngineClient:
         self._socket: Optional[zmq.Socket] = None
         self._ids = itertools.count(1)
         self._inbox: Deque[Message] = deque()
-        self._last_heard = 0.0
+        self._last_beat = self._last_ping = 0.0  # the attached job's last heartbeat or event; our last ping
         self.engine: Dict[str, Any] = {}  # the engine's welcome: versions, devices, presets, limits
 
     # --- connection -------------------------------------------------------------------------
@@ -230,7 +230,9 @@ class EngineClient:
     # --- plumbing ---------------------------------------------------------------------------
 
     def _attach(self, job: str, since: int) -> Dict[str, Any]:
-        return self._request(m.ATTACH, job=job, since=since)["job"]
+        summary = self._request(m.ATTACH, job=job, since=since)["job"]
+        self._last_beat = self._last_ping = time.monotonic()
+        return summary
 
     def _send(self, kind: str, blobs: Sequence[Payload] = (), **fields: Any) -> int:
         if self._socket is None:
@@ -245,7 +247,6 @@ class EngineClient:
         message = receive(self._socket)[1]
         if message.error is not None or not isinstance(message.header, dict) or not isinstance(message.header.get("type"), str):
             return None  # an unreadable message from the engine: nothing a caller could act on
-        self._last_heard = time.monotonic()
         return message
 
     def _request_with_payloads(self, kind: str, blobs: Sequence[Payload] = (), timeout: Optional[float] = None,
@@ -272,25 +273,32 @@ class EngineClient:
         return self._request_with_payloads(kind, blobs, timeout, **fields)[0]
 
     def _next_job_message(self, job: str) -> Optional[Message]:
-        """The next event of ``job``; None when the engine fell silent or restarted (reconnect)."""
+        """The next event of ``job``; None when the engine fell silent or restarted (reconnect).
+
+        While attached the engine sends a heartbeat or an event at least every ``heartbeat``
+        seconds; three heartbeats without either mean it is gone (or has forgotten this client).
+        """
         instance = self.engine.get("instance")
-        last_ping = time.monotonic()
-        self._last_heard = time.monotonic()
         while True:
             while self._inbox:
                 message = self._inbox.popleft()
                 if message.header.get("job") == job:
+                    self._last_beat = time.monotonic()
                     return message
-            message = self._receive(self.heartbeat / 2)
             now = time.monotonic()
-            if message is not None:
-                header = message.header
-                if header.get("instance", instance) != instance:
-                    return None  # another engine process answers now: attach again
-                if header["type"] in m.JOB_EVENTS and header.get("job") == job:
-                    return message
-            if now - self._last_heard > 3 * self.heartbeat:
+            if now - self._last_beat > 3 * self.heartbeat:
                 return None
-            if now - last_ping >= self.heartbeat:
+            if now - self._last_ping >= self.heartbeat:
                 self._send(m.PING)
-                last_ping = now
+                self._last_ping = now
+            message = self._receive(self.heartbeat / 2)
+            if message is None:
+                continue
+            header = message.header
+            if header.get("instance", instance) != instance:
+                return None  # another engine process answers now: attach again
+            if header["type"] == m.HEARTBEAT:
+                self._last_beat = time.monotonic()
+            elif header["type"] in m.JOB_EVENTS and header.get("job") == job:
+                self._last_beat = time.monotonic()
+                return message

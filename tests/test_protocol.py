@@ -1,0 +1,84 @@
+"""The protocol package alone: schema validation, wire caps, frame names; importable without torch/numpy."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import msgpack
+import pytest
+
+from infusion.protocol import messages as m
+from infusion.protocol import wire
+from infusion.protocol.files import frame_path, write_atomically
+from infusion.protocol.messages import ErrorCode, ProtocolError
+
+SHOT = {"frames": [1, 2], "plate": "p.####.exr", "matte": None, "preset": "test"}
+PAYLOADS = [{"role": "plate", "frame": 1}, {"role": "plate", "frame": 2}]
+
+
+def header(kind: str, parts: int = 0, **fields):
+    return {"v": 1, "type": kind, "id": 7, "parts": parts, **fields}
+
+
+def code_of(value, parts: int = 0) -> str:
+    with pytest.raises(ProtocolError) as caught:
+        m.validate_request(value, parts)
+    return caught.value.code
+
+
+def test_valid_requests_come_back_cleaned() -> None:
+    request = m.validate_request(header("submit", 2, shot=SHOT, inputs="value", payloads=PAYLOADS), 2)
+    assert request.type == "submit" and request.id == 7
+    assert request.fields["shot"]["settings"] == {} and request.fields["shot"]["frames"] == (1, 2)
+    assert m.validate_request(header("attach", job="ab" * 12), 0).fields == {"job": "ab" * 12, "since": 0}
+
+
+def test_schema_errors_have_stable_codes_and_name_the_field() -> None:
+    assert code_of([1]) == ErrorCode.BAD_MESSAGE
+    assert code_of(header("list", v=2)) == code_of(header("list", v=True)) == ErrorCode.BAD_VERSION
+    assert code_of(header("format_disk")) == ErrorCode.UNKNOWN_TYPE
+    assert code_of(header("status", job="../../etc")) == ErrorCode.BAD_FIELD
+    assert code_of(header("list", extra=1)) == ErrorCode.BAD_FIELD
+    assert code_of(header("list", parts=1), 0) == ErrorCode.MISSING_PAYLOAD
+    assert code_of(header("submit", 1, shot=SHOT, inputs="value", payloads=PAYLOADS[:1]), 1) == ErrorCode.MISSING_PAYLOAD
+    assert code_of(header("submit", shot={**SHOT, "frames": [0, 10**7]}, inputs="reference")) == ErrorCode.TOO_LARGE
+    with pytest.raises(ProtocolError) as caught:
+        m.validate_request(header("submit", shot={**SHOT, "settings": {"seed": [1]}}, inputs="reference"), 0)
+    assert caught.value.field == "shot.settings.seed"
+
+
+def test_wire_refuses_extensions_and_oversized_headers() -> None:
+    assert wire.decode([msgpack.packb({"a": msgpack.ExtType(1, b"x")})]).error.code == ErrorCode.BAD_MESSAGE
+    assert wire.decode([b"\xc1"]).error.code == ErrorCode.BAD_MESSAGE
+    assert wire.decode([b"x" * (wire.MAX_HEADER_BYTES + 1)]).error.code == ErrorCode.TOO_LARGE
+    frames = wire.encode(m.header("ping", 1, id=1), [b"data"])
+    decoded = wire.decode(frames)
+    assert decoded.header["type"] == "ping" and decoded.payloads == [b"data"]
+    with pytest.raises(ValueError):
+        wire.encode(m.header("ping", 2, id=1), [b"data"])
+
+
+def test_frame_paths_and_atomic_writes(tmp_path) -> None:
+    assert frame_path("/a/p.####.exr", 12) == "/a/p.0012.exr" and frame_path("p.%05d.exr", 3) == "p.00003.exr"
+    with pytest.raises(ValueError):
+        frame_path("/a/p.exr", 1)
+    target = tmp_path / "f" / "x.exr"
+    write_atomically(str(target), b"one")
+    write_atomically(str(target), b"two")
+    assert target.read_bytes() == b"two" and [p.name for p in target.parent.iterdir()] == ["x.exr"]
+
+
+def test_protocol_imports_without_numpy_or_torch() -> None:
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('numpy', 'torch', 'OpenImageIO', 'PyOpenColorIO'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import infusion.protocol.client, infusion.protocol.files\n"
+        "assert not any(n.startswith('infusion.engine') for n in sys.modules)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
