@@ -121,7 +121,7 @@ def test_status_answers_fast_while_training_and_cancel_is_immediate(engine: Engi
             assert client.status(job)["state"] == "running"
             client.jobs()
             latencies.append(time.monotonic() - start)
-        assert max(latencies) < 0.2 and sorted(latencies)[5] < 0.1, latencies
+        assert max(latencies) < 0.1, latencies
         start = time.monotonic()
         assert client.cancel(job)["state"] == "cancelled"
         assert next(e for e in stream if e.type == "cancelled")
