@@ -1,6 +1,6 @@
 import torch
 
-from infusion.engine.acceleration import Acceleration
+from infusion.engine.acceleration import Acceleration, TwinConv3d
 from infusion.engine.model import UNet3D
 
 
@@ -11,9 +11,9 @@ def inputs():
 
 
 def test_engine_choice_per_device():
-    assert Acceleration.for_device(torch.device("cpu")) == Acceleration(channels_last=True)
-    assert Acceleration.for_device(torch.device("cuda", 0)).autocast_bf16  # bf16 only on CUDA
-    assert Acceleration.reference().describe() == {"channels_last_3d": False, "autocast_bf16": False, "compile": False}
+    assert Acceleration.for_device(torch.device("cpu")) == Acceleration(channels_last=True, onednn_twin=True)
+    assert Acceleration.for_device(torch.device("cuda", 0)) == Acceleration(channels_last=True, autocast_bf16=True)
+    assert not any(Acceleration.reference().describe().values())
 
 
 def test_fast_network_shares_weights_and_matches_the_reference():
@@ -26,6 +26,24 @@ def test_fast_network_shares_weights_and_matches_the_reference():
     assert out.dtype == torch.float32 and out.is_contiguous()
     assert torch.allclose(out, expected, atol=1e-5)
     assert torch.equal(out, network(*inputs()))  # deterministic
+
+
+def test_twin_convolution_gives_the_same_values_and_gradients():
+    torch.manual_seed(0)
+    plain = torch.nn.Conv3d(8, 8, 3, padding=1)
+    twin = torch.nn.Conv3d(8, 8, 3, padding=1)
+    twin.load_state_dict(plain.state_dict())
+    twin.__class__ = TwinConv3d
+    x = torch.randn(1, 8, 4, 16, 16)
+    outputs = []
+    for conv in (plain, twin):
+        out = conv(x)
+        out.square().sum().backward()
+        outputs.append((out, conv.weight.grad, conv.bias.grad))
+    assert outputs[1][0].shape == (1, 8, 4, 16, 16)
+    for expected, got in zip(*outputs):
+        assert torch.allclose(got, expected, rtol=1e-4, atol=1e-4)
+    assert list(twin.state_dict()) == ["weight", "bias"]
 
 
 def test_a_failing_compiler_falls_back_to_eager(monkeypatch):
