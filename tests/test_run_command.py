@@ -28,7 +28,7 @@ def shot(folder: Path) -> str:
 
 def command(plate: str, out: Path, work_dir: Path):
     return [sys.executable, "-m", "infusion.engine.cli", "run", "--plate", plate, "--frames", "%d-%d" % FRAMES,
-            "--out", str(out / "fill.%04d.exr"), "--preset", "test", "--train-steps", "20", "--seed", "3",
+            "--out", str(out / "fill.%04d.exr"), "--preset", "test", "--train-steps", "12", "--seed", "3",
             "--device", "cpu", "--work-dir", str(work_dir)]
 
 
