@@ -2,8 +2,9 @@
 
 For each path (engine/bench_paths.py): training step time, sampling step time (all K variants,
 the whole shot) and sampling time per frame, peak memory over one training and one sampling
-step (engine/memory_watch.py), the wall time of a shortened end-to-end run, and the projected
-time of the preset's full budget from the step medians. Steps are timed after uncounted warm-up
+step (engine/memory_watch.py), the wall time of a shortened end-to-end run, and, from the step
+medians, the sampling time per frame of the preset's whole chain (intervals x sample steps) and
+the projected time of the preset's full budget. Steps are timed after uncounted warm-up
 steps, the two paths' repeats interleaved so that load from other processes hits both alike;
 median, min and max are reported, and fast / reference ratios. The top-level ``train_step``,
 ``sample_step`` and ``sample_s_per_frame`` are the fast path's: what the engine does.
@@ -110,7 +111,9 @@ def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, 
             path.sample_step()
         results[name] = {
             **path.describe(), "train_step": train[name], "sample_step": sample[name],
-            "sample_s_per_frame": sample[name]["median_s"] / shape[0], "peak_memory": watch.report(),
+            "sample_s_per_frame": sample[name]["median_s"] / shape[0],
+            "full_sampling_s_per_frame": settings.intervals * settings.sample_steps * sample[name]["median_s"] / shape[0],
+            "peak_memory": watch.report(),
             "projected_full_run_s": settings.intervals * (settings.train_steps * train[name]["median_s"]
                                                           + settings.sample_steps * sample[name]["median_s"]),
         }
@@ -162,6 +165,8 @@ def table(report: Dict[str, object]) -> str:
     row("sample step", _timing(reference["sample_step"]), _timing(fast["sample_step"]), ratio["sample_step"])
     row("sample / frame / step", f"{reference['sample_s_per_frame'] * 1000:.1f} ms",
         f"{fast['sample_s_per_frame'] * 1000:.1f} ms", None)
+    row("all sampling / frame", f"{reference['full_sampling_s_per_frame']:.1f} s",
+        f"{fast['full_sampling_s_per_frame']:.1f} s", None)
     memory = reference["peak_memory"]["kind"]
     row(f"peak memory ({'GPU' if memory.startswith('cuda') else 'RSS'})", f"{reference['peak_memory']['peak_mb']:.0f} MB",
         f"{fast['peak_memory']['peak_mb']:.0f} MB", ratio["peak_memory"])
