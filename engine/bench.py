@@ -165,8 +165,8 @@ def table(report: Dict[str, object]) -> str:
     row("sample step", _timing(reference["sample_step"]), _timing(fast["sample_step"]), ratio["sample_step"])
     row("sample / frame / step", f"{reference['sample_s_per_frame'] * 1000:.1f} ms",
         f"{fast['sample_s_per_frame'] * 1000:.1f} ms", None)
-    row("all sampling / frame", f"{reference['full_sampling_s_per_frame']:.1f} s",
-        f"{fast['full_sampling_s_per_frame']:.1f} s", None)
+    row("all sampling / frame", f"{reference['full_sampling_s_per_frame']:.2f} s",
+        f"{fast['full_sampling_s_per_frame']:.2f} s", None)
     memory = reference["peak_memory"]["kind"]
     row(f"peak memory ({'GPU' if memory.startswith('cuda') else 'RSS'})", f"{reference['peak_memory']['peak_mb']:.0f} MB",
         f"{fast['peak_memory']['peak_mb']:.0f} MB", ratio["peak_memory"])
