@@ -18,7 +18,8 @@ def duration(seconds: Optional[float]) -> str:
 class ConsoleProgress:
     """A ``progress`` callable for run_shot that prints to ``stream``."""
 
-    def __init__(self, stream: TextIO = sys.stderr, tty: Optional[bool] = None, width: int = 30):
+    def __init__(self, stream: Optional[TextIO] = None, tty: Optional[bool] = None, width: int = 30):
+        stream = stream or sys.stderr
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
         self.width = width

@@ -28,12 +28,13 @@ def connect(args: argparse.Namespace) -> EngineClient:
     return client
 
 
-def follow(client: EngineClient, job: str, out: Optional[str], since: int = 0, log: TextIO = sys.stderr) -> int:
+def follow(client: EngineClient, job: str, out: Optional[str], since: int = 0, log: Optional[TextIO] = None) -> int:
     """Print the job's progress and write its frames to ``out`` until it ends: 0 done, 1 failed, 3 cancelled.
 
     Frames go where ``infusion run`` would put them: ``out`` itself for one variant, ``_vK`` and
     ``_mean`` added to its name for several. Without ``out`` frames are not fetched.
     """
+    log = log or sys.stderr
     shown = None
     for event in client.events(job, since=since, fetch_frames=out is not None):
         fields = event.fields
