@@ -38,3 +38,13 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per-element bit equality (NaN payloads and infinities included)."""
     view = {2: np.uint16, 4: np.uint32}[a.dtype.itemsize]
     return a.view(view) == b.view(view)
+
+
+def moving_square_plate(folder, first: int) -> str:
+    """Six noisy RGBA frames from ``first`` whose alpha is the matte of a square drifting right."""
+    rng = np.random.default_rng(5)
+    plate = rng.random((6, 24, 32, 4), dtype=np.float32)
+    plate[..., 3] = 0.0
+    for index in range(6):
+        plate[index, 8:16, 6 + 2 * index:14 + 2 * index, 3] = 1.0
+    return write_sequence(str(folder / "plate.####.exr"), first, plate, "RGBA")

@@ -6,24 +6,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from infusion.engine.checkpoint import load_checkpoint
-from plate_helpers import raw_pixels, same_bits, write_sequence
+from plate_helpers import moving_square_plate, raw_pixels, same_bits
 
 FRAMES = (1001, 1006)
 # One torch thread: on a shared 2-core machine two threads contend and run several times slower.
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-
-
-def shot(folder: Path) -> str:
-    """An RGBA plate whose alpha is the matte of a square drifting right."""
-    rng = np.random.default_rng(5)
-    plate = rng.random((6, 24, 32, 4), dtype=np.float32)
-    plate[..., 3] = 0.0
-    for index in range(6):
-        plate[index, 8:16, 6 + 2 * index:14 + 2 * index, 3] = 1.0
-    return write_sequence(str(folder / "plate.####.exr"), FRAMES[0], plate, "RGBA")
 
 
 def command(plate: str, out: Path, work_dir: Path):
@@ -37,7 +25,7 @@ def outputs(folder: Path):
 
 
 def test_a_run_killed_after_its_first_checkpoint_resumes_bit_identical(tmp_path):
-    plate = shot(tmp_path)
+    plate = moving_square_plate(tmp_path, FRAMES[0])
     reference = subprocess.run(command(plate, tmp_path / "ref", tmp_path / "ref_work"), capture_output=True,
                                text=True, timeout=300, env=ENV)
     assert reference.returncode == 0, reference.stderr
@@ -65,7 +53,7 @@ def test_a_run_killed_after_its_first_checkpoint_resumes_bit_identical(tmp_path)
 
 
 def test_bad_input_is_a_clean_error(tmp_path):
-    plate = shot(tmp_path)
+    plate = moving_square_plate(tmp_path, FRAMES[0])
     os.remove(plate.replace("####", "1004"))
     result = subprocess.run(command(plate, tmp_path / "out", tmp_path / "work"), capture_output=True, text=True,
                             timeout=300, env=ENV)
