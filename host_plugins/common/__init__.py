@@ -1,0 +1,55 @@
+"""Host-agnostic session code shared by the Nuke node and the Resolve/Fusion panel.
+
+Standard library and ``infusion.protocol`` only (pyzmq, msgpack): it runs inside Nuke's and
+Resolve's own Python 3.9+. A host adapter renders its inputs to EXR, builds a :class:`ShotSpec`,
+starts a :class:`Follower` and moves each :class:`Update` to its UI thread; it shows
+``update.preview`` while the job runs and ``ResultCache(...).output_pattern(variant, variants)``
+when it is done, and stores the job id (``update.job``) in the host's document.
+
+API (everything below is importable from ``infusion.host_plugins.common``)::
+
+    Connection(address="tcp://127.0.0.1:5557", server_key="", client_key="", timeout=10.0,
+               heartbeat=2.0, reconnect_timeout=120.0)
+        .from_environment(address="")       # $INFUSION_ENGINE, $INFUSION_SERVER_KEY, $INFUSION_CLIENT_KEY
+        .open(name) -> EngineClient         # connected; one per thread
+
+    ShotSpec(plate, frames, matte=None, matte_channel="A", preset="standard", seed=0, variants=1,
+             threshold=None, dilation=None, margin=None, colorspace=None,        # plate options
+             intervals=None, train_steps=None, sample_steps=None, window_frames=None,  # settings
+             by_reference=False)                                                 # None: preset's
+        .settings() -> dict   .options() -> dict   .submit(client) -> {"job", "state", "existing"}
+
+    Follower(connection, cache_root, on_update, *, job="" | spec=ShotSpec, cancel_requested=f)
+        .start()  .stop() (detach, the job runs on)  .join()  .job  .result (last Update)
+    reattach(connection, cache_root, job, on_update, cancel_requested=f) -> Follower | None
+        # None: the cache held the whole result, on_update got it at once (no engine needed)
+    cancel(connection, job) -> job summary    # from the UI thread; the follower ends on "cancelled"
+    follow(client, cache, on_update, cancel_requested, stop_requested) -> Update  # what Follower runs
+
+    Update(job, state, progress, message, frames, variants, preview, frames_done, error)
+        # state: submitting, queued, running, done, failed, cancelled, detached, error; .ended
+    ResultCache(root, job)        # root/JOB/: fill[_vK|_mean].####.exr, preview/interval_NN.####.exr, state.json
+        .output_pattern(variant=1, variants=1)   # variant 0: the mean of K > 1
+        .preview_pattern(interval)  .latest_preview()  .complete()  .state()  .record(**fields)
+
+    FarmPaths.under(folder, name)  # .plate .matte .out .work_dir .bundle on shared storage
+    infusion_command(explicit="") -> argv      # explicit, $INFUSION_COMMAND, else "infusion"
+    farm_argv(spec, paths, command, device="", worker_command="") -> argv   # infusion farm submit ...
+    send_to_farm(argv, timeout=300.0) -> bundle folder    # raises FarmError with the CLI's words
+    unsupported_on_farm(spec) -> [names]       # choices the farm CLI does not carry
+
+Errors from the engine arrive as ``Update(state="error", error="code: message")`` (a Follower)
+or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``).
+"""
+from .cache import ResultCache
+from .connection import DEFAULT_ADDRESS, Connection
+from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm, unsupported_on_farm
+from .follow import Update, cached_update, follow, progress_message
+from .session import Follower, cancel, reattach
+from .shot import ShotSpec
+
+__all__ = [
+    "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "ResultCache", "ShotSpec", "Update",
+    "cached_update", "cancel", "farm_argv", "follow", "infusion_command", "progress_message", "reattach",
+    "send_to_farm", "unsupported_on_farm",
+]
