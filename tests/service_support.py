@@ -68,13 +68,15 @@ class Engine:
             raise RuntimeError(f"the engine did not start: {''.join(self.errors)[-2000:]}") from None
         if "listening on" not in line:
             self.kill()
-            raise RuntimeError(f"unexpected engine output {line!r}: {''.join(self.errors)[-2000:]}")
+            time.sleep(0.2)  # let the stderr pump catch the engine's last words
+            raise RuntimeError(f"the engine did not start (its first line: {line!r}): {''.join(self.errors)[-2000:]}")
         self.endpoint = line.split("listening on ")[1].split(" ")[0]
 
     @staticmethod
     def _pump(stream, sink) -> None:
         for line in stream:
             sink(line)
+        sink("")  # the process closed the stream: it ended
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up, as in a crash."""
