@@ -153,7 +153,7 @@ def test_send_to_farm_runs_the_real_cli(tmp_path: Path) -> None:
     assert (values["PlateName"], values["FrameStart"], values["FrameEnd"], values["Variants"], values["Device"]) == \
         ("plate.####.exr", 1001, 1010, 2, "cuda:1")
     assert values["InfusionCommand"] == "/opt/infusion/bin/infusion" and values["MatteChannel"] == "A"
-    with pytest.raises(FarmError, match="ends before it starts"):
-        send_to_farm(farm_argv(ShotSpec(paths.plate, (9, 1)), paths, command))
+    with pytest.raises(FarmError, match="invalid choice: 'nope'"):
+        send_to_farm(farm_argv(ShotSpec(paths.plate, (1, 9), preset="nope"), paths, command))
     with pytest.raises(FarmError, match="could not run"):
         send_to_farm(["/nonexistent/infusion", "farm"])

@@ -130,8 +130,7 @@ def follow(client: EngineClient, cache: ResultCache, on_update: Callable[[Update
     on_update(update)
     cancelling = False
     received: Set[int] = set()
-    events = client.events(cache.job, since=since)
-    for event in events:
+    for event in client.events(cache.job, since=since):
         update = _apply(event, update, cache, client, received)
         if event.seq is not None:
             cache.record(seq=event.seq)
@@ -142,7 +141,6 @@ def follow(client: EngineClient, cache: ResultCache, on_update: Callable[[Update
             client.cancel(cache.job)
             cancelling = True
         if stop_requested():
-            events.close()
             update = replace(update, state="detached", message="detached (the job runs on)")
             on_update(update)
             return update

@@ -1,0 +1,108 @@
+"""The Infusion node's knobs: adding them to the Group, and reading them into the shared types."""
+from __future__ import annotations
+
+import os
+from typing import Optional, Tuple
+
+import nuke
+
+from infusion.host_plugins.common import Connection, ShotSpec
+
+PRESETS = ("standard", "preview", "paper", "test")
+MARKER = "infusion_node"  # a hidden knob that tells an Infusion Group from any other Group
+BUTTON = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.{}(nuke.thisNode())"
+
+
+def default_cache() -> str:
+    return os.environ.get("INFUSION_CACHE") or os.path.join(os.path.expanduser("~"), "infusion_cache")
+
+
+def _add(node: nuke.Node, knob: nuke.Knob, value: object = None, tooltip: str = "") -> None:
+    node.addKnob(knob)
+    if value is not None:
+        knob.setValue(value)
+    if tooltip:
+        knob.setTooltip(tooltip)
+
+
+def add_knobs(node: nuke.Node) -> None:
+    """The Infusion and Advanced tabs, the buttons, the status line and the progress bar."""
+    _add(node, nuke.Tab_Knob("infusion_tab", "Infusion"))
+    marker = nuke.Boolean_Knob(MARKER, "")
+    marker.setVisible(False)
+    _add(node, marker, True)
+    _add(node, nuke.String_Knob("engine", "engine address"), Connection.from_environment().address,
+         "tcp://HOST:PORT of infusion serve ($INFUSION_ENGINE by default)")
+    _add(node, nuke.Boolean_Knob("input_range", "use the Source's frame range"), True)
+    _add(node, nuke.Int_Knob("first", "frame range"), int(nuke.root().firstFrame()))
+    _add(node, nuke.Int_Knob("last", ""), int(nuke.root().lastFrame()))
+    _add(node, nuke.Enumeration_Knob("preset", "preset", list(PRESETS)), "standard")
+    _add(node, nuke.Int_Knob("seed", "seed"), 0)
+    _add(node, nuke.Int_Knob("variants", "variants"), 1, "how many fills to sample (their mean is variant 0)")
+    _add(node, nuke.Int_Knob("show_variant", "variant shown"), 1, "1..variants; 0 shows the mean")
+    _add(node, nuke.Channel_Knob("matte_channel", "matte channel"), "rgba.alpha", "the Matte input's channel to fill")
+    _add(node, nuke.Double_Knob("threshold", "matte threshold"), 0.01)
+    _add(node, nuke.Int_Knob("dilation", "matte dilation"), 0, "grow the matte by this many pixels")
+    _add(node, nuke.Double_Knob("margin", "ROI margin"), 1.0, "context around the matte's box, in box sizes")
+    _add(node, nuke.String_Knob("colorspace", "input colourspace"), "", "an OCIO name; empty: Nuke's working space")
+    _add(node, nuke.File_Knob("cache", "cache folder"), default_cache())
+    _add(node, nuke.PyScript_Knob("inpaint", "Inpaint", BUTTON.format("inpaint")))
+    _add(node, nuke.PyScript_Knob("cancel", "Cancel", BUTTON.format("cancel")))
+    _add(node, nuke.PyScript_Knob("reattach", "Re-attach", BUTTON.format("reattach")))
+    _add(node, nuke.Text_Knob("status", "status", "idle"))
+    progress = nuke.Double_Knob("progress", "progress")
+    progress.setRange(0.0, 100.0)
+    _add(node, progress, 0.0, "percent of the job done")
+    _add(node, nuke.String_Knob("job", "job id"), "", "the engine's job; kept with the script to re-attach")
+    _add(node, nuke.File_Knob("farm_folder", "farm folder"), "", "shared storage the farm can read and write")
+    _add(node, nuke.File_Knob("infusion_command", "infusion command"), "", "the local infusion executable ($INFUSION_COMMAND, else infusion)")
+    _add(node, nuke.String_Knob("farm_device", "farm device"), "cuda:0")
+    _add(node, nuke.PyScript_Knob("send_to_farm", "Send to farm", BUTTON.format("send_to_farm")))
+    _add(node, nuke.Tab_Knob("advanced_tab", "Advanced"))
+    for name, label in (("intervals", "intervals"), ("train_steps", "training steps per interval"),
+                        ("sample_steps", "sampling steps per interval"), ("window_frames", "window length (frames)")):
+        _add(node, nuke.Int_Knob(name, label), 0, "0: the preset's")
+
+
+def is_infusion(node: nuke.Node) -> bool:
+    return MARKER in node.knobs()
+
+
+def frame_range(node: nuke.Node) -> Tuple[int, int]:
+    """The Source's range when ``input_range`` is on (and a Source is connected), else the knobs'."""
+    source = node.input(0)
+    if node["input_range"].value() and source is not None:
+        return int(source.firstFrame()), int(source.lastFrame())
+    return int(node["first"].value()), int(node["last"].value())
+
+
+def working_space() -> Optional[str]:
+    """Nuke's working space under OCIO colour management (None: the engine's scene_linear role)."""
+    root = nuke.root()
+    if str(root["colorManagement"].value()) != "OCIO":
+        return None
+    return str(root["workingSpaceLUT"].value()) or None
+
+
+def _override(node: nuke.Node, name: str) -> Optional[int]:
+    value = int(node[name].value())
+    return value or None
+
+
+def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int]) -> ShotSpec:
+    """The shot the knobs describe, its plate the rendered ``plate`` (the matte in its alpha)."""
+    return ShotSpec(
+        plate=plate, frames=frames, matte=None, matte_channel="A", preset=str(node["preset"].value()),
+        seed=int(node["seed"].value()), variants=max(1, int(node["variants"].value())),
+        threshold=float(node["threshold"].value()), dilation=int(node["dilation"].value()),
+        margin=float(node["margin"].value()), colorspace=str(node["colorspace"].value()).strip() or working_space(),
+        intervals=_override(node, "intervals"), train_steps=_override(node, "train_steps"),
+        sample_steps=_override(node, "sample_steps"), window_frames=_override(node, "window_frames"))
+
+
+def connection(node: nuke.Node) -> Connection:
+    return Connection.from_environment(str(node["engine"].value()).strip())
+
+
+def cache_root(node: nuke.Node) -> str:
+    return str(node["cache"].value()).strip() or default_cache()

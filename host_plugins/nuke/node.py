@@ -1,0 +1,142 @@
+"""The Infusion node: creating it and what its buttons do.
+
+Inpaint renders the inputs (main thread, Nuke's own render progress), then a Follower thread
+submits and follows the job; Cancel and Re-attach talk to the engine briefly from the main thread;
+Send to farm renders to the farm folder and runs ``infusion farm submit``. One follower per node.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Dict, Optional, Tuple, cast
+
+import nuke
+
+from infusion.host_plugins.common import (
+    FarmError, FarmPaths, Follower, ResultCache, cancel as cancel_job, farm_argv, infusion_command,
+    reattach as reattach_job, send_to_farm as run_farm_command, unsupported_on_farm)
+from infusion.protocol.client import EngineError
+
+from . import graph, knobs
+from .progress import NodeProgress, shown_variant
+
+_followers: Dict[str, Follower] = {}  # node full name -> its follower
+KNOB_CHANGED = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.knob_changed(nuke.thisNode(), nuke.thisKnob())"
+
+
+def create() -> nuke.Node:
+    """An Infusion node after the selected node (the Nodes menu and Tab menu command)."""
+    group = cast(nuke.Group, nuke.createNode("Group", inpanel=False))
+    group.setName("Infusion1", uncollide=True)
+    knobs.add_knobs(group)
+    group["knobChanged"].setValue(KNOB_CHANGED)
+    graph.build(group)
+    group.showControlPanel()
+    return group
+
+
+def _fail(node: nuke.Node, problem: str) -> None:
+    node["status"].setValue(f"error: {problem}")
+    nuke.message(f"Infusion ({node.name()}): {problem}")
+
+
+def _follow(node: nuke.Node, follower: Optional[Follower]) -> None:
+    previous = _followers.pop(node.fullName(), None)
+    if previous is not None:
+        previous.stop()
+    if follower is not None:
+        _followers[node.fullName()] = follower
+
+
+def _render_folder(node: nuke.Node, root: str) -> str:
+    key = hashlib.sha256(f"{nuke.root().name()}|{node.fullName()}".encode()).hexdigest()[:12]
+    return os.path.join(root, "inputs", f"{node.name()}_{key}")
+
+
+def _render(node: nuke.Node, pattern: str) -> Tuple[int, int]:
+    if node.input(0) is None:
+        raise ValueError("connect a Source input")
+    frames = knobs.frame_range(node)
+    if frames[1] < frames[0]:
+        raise ValueError(f"the frame range {frames[0]}-{frames[1]} ends before it starts")
+    graph.render(node, pattern, frames, str(node["matte_channel"].value()))
+    return frames
+
+
+def inpaint(node: nuke.Node) -> None:
+    """Render the inputs, then submit and follow the job on a background thread."""
+    root = knobs.cache_root(node)
+    plate = os.path.join(_render_folder(node, root), "plate.####.exr")
+    try:
+        frames = _render(node, plate)
+    except (ValueError, RuntimeError, OSError) as error:  # nuke.execute raises RuntimeError
+        return _fail(node, f"could not render the inputs: {error}")
+    graph.show_source(node)
+    node["job"].setValue("")
+    node["status"].setValue("submitting")
+    progress = NodeProgress(node.fullName())
+    follower = Follower(knobs.connection(node), root, progress, spec=knobs.shot_spec(node, plate, frames),
+                        cancel_requested=progress.cancelled, client_name="infusion-nuke")
+    _follow(node, follower)
+    follower.start()
+
+
+def cancel(node: nuke.Node) -> None:
+    """Cancel the node's job on the engine; its follower reports ``cancelled``."""
+    job = str(node["job"].value())
+    if not job:
+        return _fail(node, "no job to cancel")
+    try:
+        summary = cancel_job(knobs.connection(node), job)
+    except EngineError as error:
+        return _fail(node, str(error))
+    node["status"].setValue(summary["state"])
+
+
+def reattach(node: nuke.Node) -> None:
+    """Show the job's cached result, or follow the job again from where the cache left it."""
+    job = str(node["job"].value())
+    if not job:
+        return _fail(node, "no job to re-attach to (press Inpaint)")
+    progress = NodeProgress(node.fullName())
+    _follow(node, None)
+    _follow(node, reattach_job(knobs.connection(node), knobs.cache_root(node), job, progress, progress.cancelled))
+
+
+def reattach_all() -> None:
+    """On script load: every Infusion node with a job finds it again."""
+    for node in nuke.allNodes("Group", recurseGroups=True):
+        if knobs.is_infusion(node) and str(node["job"].value()):
+            reattach(node)
+
+
+def knob_changed(node: nuke.Node, knob: nuke.Knob) -> None:
+    """A new ``variant shown`` shows at once when the job's result is in the cache."""
+    job = str(node["job"].value())
+    if knob.name() != "show_variant" or not job:
+        return
+    cache = ResultCache(knobs.cache_root(node), job)
+    if cache.complete():
+        state = cache.state()
+        variants, (first, last) = int(state["variants"]), state["frames"]
+        graph.show(node, cache.output_pattern(shown_variant(node, variants), variants), (int(first), int(last)))
+
+
+def send_to_farm(node: nuke.Node) -> None:
+    """Render the inputs to the farm folder and write a farm job bundle with ``infusion farm submit``."""
+    folder = str(node["farm_folder"].value()).strip()
+    if not folder:
+        return _fail(node, "choose a farm folder (shared storage the farm can read)")
+    script = os.path.splitext(os.path.basename(nuke.root().name()))[0]
+    paths = FarmPaths.under(folder, f"{script}_{node.name()}")
+    try:
+        frames = _render(node, paths.plate)
+        spec = knobs.shot_spec(node, paths.plate, frames)
+        command = infusion_command(str(node["infusion_command"].value()))
+        bundle = run_farm_command(farm_argv(spec, paths, command, device=str(node["farm_device"].value()).strip()))
+    except (ValueError, RuntimeError, OSError, FarmError) as error:
+        return _fail(node, f"send to farm: {error}")
+    ignored = unsupported_on_farm(spec)
+    note = f"\n(the farm uses the preset's {', '.join(ignored)})" if ignored else ""
+    node["status"].setValue(f"farm bundle: {bundle}")
+    nuke.message(f"Infusion: job bundle written to {bundle}\nSubmit it with: deadline bundle submit {bundle}{note}")

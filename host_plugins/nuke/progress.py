@@ -1,0 +1,57 @@
+"""A Follower's updates in Nuke: a ProgressTask in the follower's thread, knobs in the main thread."""
+from __future__ import annotations
+
+from typing import Optional
+
+import nuke
+
+from infusion.host_plugins.common import ResultCache, Update
+
+from . import graph
+from .knobs import cache_root
+
+
+def shown_variant(node: nuke.Node, variants: int) -> int:
+    """The ``variant shown`` knob within 1..variants (0, the mean, only when there are several)."""
+    wanted = int(node["show_variant"].value())
+    return 1 if variants == 1 else min(max(wanted, 0), variants)
+
+
+def apply_update(node_name: str, update: Update) -> None:
+    """Main thread: the status line, the progress bar, the job knob, and what the Read shows."""
+    node = nuke.toNode(node_name)
+    if node is None:
+        return  # the node was deleted meanwhile
+    if update.job:
+        node["job"].setValue(update.job)
+    node["status"].setValue(update.message)
+    node["progress"].setValue(round(100.0 * update.progress, 1))
+    if update.state == "done" and update.frames:
+        cache = ResultCache(cache_root(node), update.job)
+        graph.show(node, cache.output_pattern(shown_variant(node, update.variants), update.variants), update.frames)
+    elif update.preview and update.frames and update.state == "running":
+        graph.show(node, update.preview, update.frames)
+    if update.state in ("failed", "error"):
+        nuke.message(f"Infusion ({node_name}): {update.error}")
+
+
+class NodeProgress:
+    """``on_update`` of a Follower for the node ``node_name``; its ``cancelled`` is the dialog's button."""
+
+    def __init__(self, node_name: str):
+        self.node_name = node_name
+        self.task: Optional[nuke.ProgressTask] = None
+
+    def __call__(self, update: Update) -> None:
+        finished = update.ended or update.state in ("detached", "error")
+        if self.task is None and not finished:
+            self.task = nuke.ProgressTask(f"Infusion: {self.node_name}")
+        if self.task is not None:
+            self.task.setMessage(update.message)
+            self.task.setProgress(int(100 * update.progress))
+        if finished:
+            self.task = None  # Nuke removes a progress task when it is deleted
+        nuke.executeInMainThread(apply_update, args=(self.node_name, update))
+
+    def cancelled(self) -> bool:
+        return self.task is not None and bool(self.task.isCancelled())

@@ -1,0 +1,518 @@
+"""A fake of the part of Foundry's ``nuke`` module that the Infusion node calls.
+
+Names and signatures follow the ``types-nuke`` stubs (tests/test_nuke_api.py holds the fake to
+them). Nodes are evaluated for real: Read reads EXRs, Copy copies a channel, Switch picks an
+input, and ``execute`` on a Write writes EXRs (OpenImageIO), so the engine receives real frames.
+Images are dicts of Nuke channel names (``rgba.red``) to float32 arrays. Test controls (the main
+thread's queue, saving and opening scripts, pressing buttons) live in fake_host.py.
+"""
+from __future__ import annotations
+
+import queue
+import re
+import sys
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import OpenImageIO as oiio
+
+_EXR_TO_NUKE = {"R": "rgba.red", "G": "rgba.green", "B": "rgba.blue", "A": "rgba.alpha"}
+_NUKE_TO_EXR = {nuke_name: exr for exr, nuke_name in _EXR_TO_NUKE.items()}
+_CHANNEL_SETS = {"rgb": ("rgba.red", "rgba.green", "rgba.blue"), "rgba": ("rgba.red", "rgba.green", "rgba.blue", "rgba.alpha")}
+# The knobs each node class has (name: default), besides name, disable and knobChanged.
+_CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
+    "Read": {"file": "", "first": 1, "last": 1, "origfirst": 1, "origlast": 1, "raw": False, "on_error": "error"},
+    "Write": {"file": "", "file_type": "", "channels": "rgb", "datatype": "16 bit half", "raw": False,
+              "create_directories": False},
+    "Copy": {"from0": "rgba.alpha", "to0": "rgba.alpha"},
+    "Switch": {"which": 0},
+    "Input": {"number": 0},
+    "Output": {},
+    "Group": {},
+    "Root": {"name": "Root", "first_frame": 1, "last_frame": 100, "colorManagement": "Nuke", "workingSpaceLUT": "linear"},
+}
+
+
+# --- knobs -----------------------------------------------------------------------------------
+
+class Knob:
+    """A knob: name, label, value; ``_user`` when added with addKnob (saved with the script)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._name = str(args[0]) if args else ""
+        self._label = str(args[1]) if len(args) > 1 else self._name
+        self._value: Any = self._initial(args[2:])
+        self._node: Optional[Node] = None
+        self._visible, self._tooltip, self._args = True, "", args
+
+    def _initial(self, extra: Tuple[Any, ...]) -> Any:
+        return extra[0] if extra else None
+
+    def Class(self) -> str:
+        return type(self).__name__
+
+    def name(self) -> str:
+        return self._name
+
+    def label(self) -> str:
+        return self._label
+
+    def node(self) -> Node:
+        assert self._node is not None
+        return self._node
+
+    def value(self, index: int = 0) -> Any:
+        return self._value
+
+    def getValue(self, channel: int = 0) -> Any:
+        return self._value
+
+    def setValue(self, val: Any, chan: int = 0) -> bool:
+        self._value = val
+        return True
+
+    def setVisible(self, visible: bool) -> None:
+        self._visible = visible
+
+    def visible(self) -> bool:
+        return self._visible
+
+    def setTooltip(self, tooltip: str) -> None:
+        self._tooltip = tooltip
+
+
+class Array_Knob(Knob):
+    def _initial(self, extra: Tuple[Any, ...]) -> Any:
+        return extra[0] if extra else 0
+
+    def setRange(self, *args, **kwargs) -> Any:
+        self._range = args
+
+
+class Int_Knob(Array_Knob):
+    def value(self) -> int:  # type: ignore[override]
+        return int(self._value)
+
+    def setValue(self, val) -> bool:  # type: ignore[override]
+        self._value = int(val)
+        return True
+
+
+class Double_Knob(Array_Knob):
+    def setValue(self, *args, **kwargs) -> Any:  # type: ignore[override]
+        self._value = float(args[0])
+        return True
+
+
+class Boolean_Knob(Array_Knob):
+    def value(self) -> bool:  # type: ignore[override]
+        return bool(self._value)
+
+    def setValue(self, b) -> bool:  # type: ignore[override]
+        self._value = bool(b)
+        return True
+
+
+class Enumeration_Knob(Array_Knob):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args[:2])
+        self._values = list(args[2]) if len(args) > 2 else []
+        self._value = self._values[0] if self._values else ""
+        self._args = args
+
+    def values(self) -> Any:
+        return list(self._values)
+
+    def setValue(self, *args, **kwargs) -> Any:  # type: ignore[override]
+        value = args[0]
+        if isinstance(value, int):
+            value = self._values[value]
+        if value not in self._values:
+            raise ValueError(f"{self._name}: {value!r} is not one of {self._values}")
+        self._value = value
+        return True
+
+
+class String_Knob(Knob):
+    def _initial(self, extra: Tuple[Any, ...]) -> Any:
+        return str(extra[0]) if extra else ""
+
+    def value(self, oc=None) -> str:  # type: ignore[override]
+        return str(self._value)
+
+    def setValue(self, val, view=None) -> None:  # type: ignore[override]
+        self._value = str(val)
+
+
+class File_Knob(String_Knob):
+    pass
+
+
+class Text_Knob(Knob):
+    def _initial(self, extra: Tuple[Any, ...]) -> Any:
+        return str(extra[0]) if extra else ""
+
+
+class Tab_Knob(Knob):
+    pass
+
+
+class Channel_Knob(Knob):
+    def _initial(self, extra: Tuple[Any, ...]) -> Any:
+        return "rgba.alpha"
+
+    def value(self) -> str:  # type: ignore[override]
+        return str(self._value)
+
+    def setValue(self, name) -> None:  # type: ignore[override]
+        if not re.fullmatch(r"\w+\.\w+", str(name)):
+            raise ValueError(f"{name!r} is not a channel (layer.channel)")
+        self._value = str(name)
+
+
+class PyScript_Knob(String_Knob):
+    def command(self) -> str:
+        return str(self._value)
+
+    def execute(self) -> None:
+        _run_script(self.command(), self.node(), self)
+
+
+# --- nodes -----------------------------------------------------------------------------------
+
+class Node:
+    """A node of class ``_class`` with its class's knobs; images come from :meth:`_image`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._class = str(args[0]) if args else type(self).__name__
+        self._knobs: Dict[str, Knob] = {}
+        self._inputs: List[Optional[Node]] = []
+        self._parent: Optional[Group] = None
+        for name, default in {"name": "", "disable": False, "knobChanged": "", **_CLASS_KNOBS.get(self._class, {})}.items():
+            self._own(Knob(name), default)
+
+    def _own(self, knob: Knob, value: Any = None) -> None:
+        knob._node = self
+        self._knobs[knob.name()] = knob
+        if value is not None:
+            knob._value = value
+
+    def Class(self) -> str:
+        return self._class
+
+    def name(self) -> str:
+        return str(self._knobs["name"].value())
+
+    def fullName(self) -> str:
+        parent = self._parent
+        return self.name() if parent is None or parent is _state.root else f"{parent.fullName()}.{self.name()}"
+
+    def setName(self, name: str, uncollide: bool = False, updateExpressions: bool = False) -> None:
+        siblings = {n.name() for n in (self._parent._children if self._parent else []) if n is not self}
+        if name in siblings:
+            if not uncollide:
+                raise ValueError(f"a node is already named {name}")
+            stem, number = re.fullmatch(r"(.*?)(\d*)", name).groups()  # type: ignore[union-attr]
+            index = int(number or 1)
+            while f"{stem}{index}" in siblings:
+                index += 1
+            name = f"{stem}{index}"
+        self._knobs["name"]._value = name
+
+    def knob(self, p, follow_link: bool = False) -> Optional[Knob]:
+        return self._knobs.get(p)
+
+    def knobs(self) -> Dict[str, Knob]:
+        return dict(self._knobs)
+
+    def __getitem__(self, name: str) -> Knob:
+        if name not in self._knobs:
+            raise NameError(f"{self.name()}: no knob named {name}")
+        return self._knobs[name]
+
+    def addKnob(self, knob: Knob) -> None:
+        if knob.name() in self._knobs:
+            raise ValueError(f"{self.name()} already has a knob {knob.name()}")
+        knob._user = True  # type: ignore[attr-defined]
+        self._own(knob)
+
+    def input(self, index: int) -> Optional[Node]:
+        return self._inputs[index] if index < len(self._inputs) else None
+
+    def inputs(self) -> int:
+        return len(self._inputs)
+
+    def setInput(self, i: int, node: Optional[Node]) -> bool:
+        self._inputs.extend([None] * (i + 1 - len(self._inputs)))
+        self._inputs[i] = node
+        return True
+
+    def setSelected(self, selected: bool) -> None:
+        _state.selected = self if selected else (None if _state.selected is self else _state.selected)
+
+    def showControlPanel(self, forceFloat: bool = False) -> None:
+        _state.panels.append(self.fullName())
+
+    def _upstream(self) -> Node:
+        """The node whose frames and image this one passes on."""
+        if self._class == "Switch":
+            return self._need(int(self["which"].value()))
+        if self._class == "Input":
+            assert self._parent is not None
+            return self._parent._need(int(self["number"].value()))
+        return self._need(0)
+
+    def _need(self, index: int) -> Node:
+        node = self.input(index)
+        if node is None:
+            raise RuntimeError(f"{self.fullName()}: input {index} is not connected")
+        return node
+
+    def firstFrame(self) -> int:
+        return int(self["first"].value()) if self._class == "Read" else self._upstream().firstFrame()
+
+    def lastFrame(self) -> int:
+        return int(self["last"].value()) if self._class == "Read" else self._upstream().lastFrame()
+
+    def _image(self, frame: int) -> Dict[str, np.ndarray]:
+        if self._class == "Read":
+            return _read_exr(self, frame)
+        image = dict(self._upstream()._image(frame))
+        if self._class == "Copy":
+            image[str(self["to0"].value())] = self._need(1)._image(frame)[str(self["from0"].value())]
+        return image
+
+
+class Group(Node):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._children: List[Node] = []
+
+    def begin(self) -> Group:
+        _state.context.append(self)
+        return self
+
+    def end(self) -> None:
+        assert _state.context[-1] is self, "end() without begin()"
+        _state.context.pop()
+
+    def __enter__(self) -> Group:
+        return self.begin()
+
+    def __exit__(self, type, value, traceback) -> Any:
+        self.end()
+
+    def node(self, s: str) -> Optional[Node]:
+        return next((n for n in self._children if n.name() == s), None)
+
+    def nodes(self) -> List[Node]:
+        return list(self._children)
+
+    def _upstream(self) -> Node:
+        output = next((n for n in self._children if n.Class() == "Output"), None)
+        if output is None:
+            raise RuntimeError(f"{self.fullName()} has no Output node")
+        return output
+
+
+class Root(Group):
+    def firstFrame(self) -> int:
+        return int(self["first_frame"].value())
+
+    def lastFrame(self) -> int:
+        return int(self["last_frame"].value())
+
+
+class ProgressTask:
+    """Records what a background task reports; ``isCancelled`` is true once a test cancels it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.title, self.messages, self.progress, self.cancelled = str(args[0]) if args else "", [], [], False
+        _state.tasks.append(self)
+
+    def isCancelled(self, *args, **kwargs) -> Any:
+        return self.cancelled
+
+    def setMessage(self, *args, **kwargs) -> Any:
+        self.messages.append(args[0])
+
+    def setProgress(self, *args, **kwargs) -> Any:
+        self.progress.append(args[0])
+
+
+class Menu:
+    def __init__(self, name: str):
+        self._name = name
+        self._items: Dict[str, Any] = {}
+
+    def name(self) -> str:
+        return self._name
+
+    def addMenu(self, *args, **kwargs) -> Any:
+        return self._items.setdefault(args[0], Menu(args[0]))
+
+    def addCommand(self, *args, **kwargs) -> Any:
+        self._items[args[0]] = args[1] if len(args) > 1 else kwargs.get("command")
+        return self._items[args[0]]
+
+    def findItem(self, name) -> Optional[Any]:
+        return self._items.get(name)
+
+
+class Nodes:
+    """``nuke.nodes.Read(name=..., file=...)``: a node in the current group, not connected."""
+
+    def __getattr__(self, item) -> Any:
+        return lambda **knobs: _new(item, knobs)
+
+
+# --- module functions ------------------------------------------------------------------------
+
+def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
+    node = _new(typ, {})
+    if _state.selected is not None:
+        node.setInput(0, _state.selected)
+    node.setSelected(True)
+    if inpanel:
+        node.showControlPanel()
+    return node
+
+
+def toNode(s: str) -> Optional[Node]:
+    node: Optional[Node] = _state.root
+    for part in s.split("."):
+        node = node.node(part) if isinstance(node, Group) else None
+    return node
+
+
+def allNodes(filter: Optional[str] = None, group: Optional[Group] = None, recurseGroups: bool = False) -> List[Node]:
+    found = []
+    for node in (group or _state.context[-1])._children:
+        if filter is None or node.Class() == filter:
+            found.append(node)
+        if recurseGroups and isinstance(node, Group):
+            found += allNodes(filter, node, True)
+    return found
+
+
+def root() -> Root:
+    return _state.root
+
+
+def thisNode() -> Node:
+    assert _state.this is not None, "thisNode() outside a knob script"
+    return _state.this[0]
+
+
+def thisKnob() -> Knob:
+    assert _state.this is not None, "thisKnob() outside a knob script"
+    return _state.this[1]
+
+
+def execute(nameOrNode, start: int, end: int, incr: int = 1, views: Optional[List[str]] = None,
+            continueOnError: bool = False) -> None:
+    node = toNode(nameOrNode) if isinstance(nameOrNode, str) else nameOrNode
+    if node is None or node.Class() != "Write":
+        raise RuntimeError(f"{nameOrNode}: not a Write node")
+    if node["disable"].value():
+        raise RuntimeError(f"{node.fullName()} is disabled")
+    for frame in range(start, end + 1, incr):
+        _write_exr(node, frame)
+    _state.executed.append((node.fullName(), start, end))
+
+
+def message(prompt: str) -> None:
+    _state.messages.append(prompt)
+
+
+def menu(name: str) -> Menu:
+    return _state.menus.setdefault(name, Menu(name))
+
+
+def addOnScriptLoad(call, args=(), kwargs={}, nodeClass: str = "Root") -> None:
+    _state.on_script_load.append((call, tuple(args), dict(kwargs)))
+
+
+def executeInMainThread(call, args=(), kwargs={}) -> None:
+    _state.main_thread.put((call, args if isinstance(args, tuple) else (args,), dict(kwargs)))
+
+
+def pluginAddPath(args, addToSysPath: bool = True) -> None:
+    _state.plugin_paths.insert(0, str(args))
+    if addToSysPath:
+        sys.path.insert(0, str(args))
+
+
+# --- internals -------------------------------------------------------------------------------
+
+class _State:
+    def __init__(self) -> None:
+        self.root = Root("Root")
+        self.context: List[Group] = [self.root]
+        self.selected: Optional[Node] = None
+        self.this: Optional[Tuple[Node, Knob]] = None
+        self.messages: List[str] = []
+        self.panels: List[str] = []
+        self.tasks: List[ProgressTask] = []
+        self.executed: List[Tuple[str, int, int]] = []
+        self.menus: Dict[str, Menu] = {}
+        self.on_script_load: List[Tuple[Callable, tuple, dict]] = []
+        self.plugin_paths: List[str] = []
+        self.main_thread: "queue.Queue[Tuple[Callable, tuple, dict]]" = queue.Queue()
+
+
+_state = _State()
+nodes = Nodes()
+
+
+def _new(typ: str, knobs: Dict[str, Any]) -> Node:
+    if typ not in _CLASS_KNOBS or typ == "Root":
+        raise RuntimeError(f"the fake nuke has no node class {typ}")
+    node = Group(typ) if typ == "Group" else Node(typ)
+    parent = _state.context[-1]
+    node._parent = parent
+    node.setName(str(knobs.pop("name", f"{typ}1")), uncollide=True)
+    parent._children.append(node)
+    for name, value in knobs.items():
+        node[name].setValue(value)
+    return node
+
+
+def _run_script(script: str, node: Node, knob: Knob) -> None:
+    """Run a knob's Python as Nuke does: ``nuke`` imported, thisNode() and thisKnob() set."""
+    previous, _state.this = _state.this, (node, knob)
+    try:
+        exec(script, {"nuke": sys.modules[__name__]})
+    finally:
+        _state.this = previous
+
+
+def _frame_file(pattern: str, frame: int) -> str:
+    return re.sub(r"#+", lambda hashes: f"{frame:0{len(hashes.group(0))}d}", pattern, count=1)
+
+
+def _read_exr(node: Node, frame: int) -> Dict[str, np.ndarray]:
+    frame = min(max(frame, int(node["first"].value())), int(node["last"].value()))
+    image = oiio.ImageInput.open(_frame_file(str(node["file"].value()), frame))
+    if image is None:
+        raise RuntimeError(f"{node.fullName()}: {oiio.geterror()}")
+    pixels = np.asarray(image.read_image(0, 0, 0, image.spec().nchannels, "float"))
+    names = list(image.spec().channelnames)
+    image.close()
+    return {_EXR_TO_NUKE.get(name, f"other.{name}"): pixels[..., i] for i, name in enumerate(names)}
+
+
+def _write_exr(node: Node, frame: int) -> None:
+    if node["file_type"].value() != "exr":
+        raise RuntimeError(f"{node.fullName()}: the fake writes EXR only")
+    image = node._need(0)._image(frame)
+    channels = _CHANNEL_SETS[str(node["channels"].value())]
+    height, width = image["rgba.red"].shape
+    pixels = np.stack([image.get(c, np.zeros((height, width), np.float32)) for c in channels], axis=-1)
+    spec = oiio.ImageSpec(width, height, len(channels), "float" if node["datatype"].value() == "32 bit float" else "half")
+    spec.channelnames = tuple(_NUKE_TO_EXR[c] for c in channels)
+    path = _frame_file(str(node["file"].value()), frame)
+    output = oiio.ImageOutput.create(path)
+    if output is None or not output.open(path, spec) or not output.write_image(pixels.astype(np.float32)):
+        raise RuntimeError(f"{node.fullName()}: cannot write {path}: {oiio.geterror()}")
+    output.close()

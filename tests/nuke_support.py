@@ -1,0 +1,30 @@
+"""The fake ``nuke`` on sys.path, and a tiny comp: two Reads (plate, roto) and an Infusion node."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+FAKE_NUKE = Path(__file__).parent / "fake_nuke"
+if str(FAKE_NUKE) not in sys.path:
+    sys.path.insert(0, str(FAKE_NUKE))
+
+import fake_host  # noqa: E402
+import nuke  # noqa: E402
+
+from service_support import FIRST, LAST  # noqa: E402
+
+
+def comp(shot: Path, endpoint: str, cache: Path, **knobs) -> nuke.Node:
+    """A new script: Plate and Roto Reads of ``shot`` and an Infusion node made from the menu."""
+    from infusion.host_plugins.nuke import menu
+    fake_host.close_script()
+    if nuke.menu("Nodes").findItem("Infusion") is None:
+        menu.register()
+    plate = nuke.nodes.Read(name="Plate", file=str(shot / "plate.####.exr"), first=FIRST, last=LAST)
+    roto = nuke.nodes.Read(name="Roto", file=str(shot / "matte.####.exr"), first=FIRST, last=LAST)
+    plate.setSelected(True)
+    node = nuke.menu("Nodes").findItem("Infusion").findItem("Infusion")()
+    node.setInput(1, roto)
+    for name, value in {"engine": endpoint, "preset": "test", "cache": str(cache), **knobs}.items():
+        node[name].setValue(value)
+    return node

@@ -1,0 +1,155 @@
+"""The Nuke node end to end, in a fake ``nuke`` (tests/fake_nuke) and a real engine on 127.0.0.1:
+create it, press Inpaint, follow, see the Read at the finished frames, cancel, re-attach after
+reopening the script, errors as messages, Send to farm through the real CLI."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nuke_support import comp, fake_host, nuke
+from service_support import FIRST, LAST, Engine, make_shot, read_exr
+
+from infusion.host_plugins.common import ResultCache
+from infusion.host_plugins.nuke import node as infusion_node
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def shot(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("nuke_shot")
+    make_shot(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    with Engine(tmp_path_factory.mktemp("nuke_store")) as running:
+        yield running
+
+
+def status(node: nuke.Node) -> str:
+    return str(node["status"].value())
+
+
+def result_file(node: nuke.Node) -> str:
+    return str(nuke.toNode(f"{node.name()}.Result")["file"].value())
+
+
+def test_create_inpaint_and_show_the_finished_frames(shot: Path, engine: Engine, tmp_path: Path) -> None:
+    node = comp(shot, engine.endpoint, tmp_path / "cache", variants=2)
+    assert node.name() == "Infusion1" and node.input(0).name() == "Plate" and node.Class() == "Group"
+    assert {"engine", "first", "preset", "seed", "variants", "show_variant", "matte_channel", "threshold", "dilation",
+            "margin", "colorspace", "cache", "intervals", "train_steps", "sample_steps", "window_frames", "inpaint",
+            "cancel", "reattach", "send_to_farm", "status", "progress", "job"} <= set(node.knobs())
+    fake_host.press(node, "inpaint")
+    assert nuke._state.executed[-1] == ("Infusion1.RenderInputs", FIRST, LAST)
+    assert nuke.toNode("Infusion1.RenderInputs")["disable"].value()  # Render All leaves it alone
+    rendered = Path(str(nuke.toNode("Infusion1.RenderInputs")["file"].value()).replace("####", f"{FIRST:04d}"))
+    pixels = read_exr(rendered)  # the Source in RGB, the Roto's alpha as alpha, linear float
+    assert np.array_equal(pixels[..., :3], read_exr(shot / f"plate.{FIRST:04d}.exr"))
+    assert np.array_equal(pixels[..., 3], read_exr(shot / f"matte.{FIRST:04d}.exr")[..., 0])
+
+    shown = []
+    fake_host.pump(until=lambda: shown.append(result_file(node)) or status(node).startswith(("done", "failed", "error")))
+    assert status(node).startswith("done"), status(node)
+    cache = ResultCache(str(tmp_path / "cache"), str(node["job"].value()))
+    assert result_file(node) == cache.output_pattern(1, 2) and nuke.toNode("Infusion1.ShowResult")["which"].value() == 1
+    assert cache.preview_pattern(0) in shown or cache.preview_pattern(1) in shown  # previews showed while it ran
+    read = nuke.toNode("Infusion1.Result")
+    assert (read["first"].value(), read["last"].value(), read["raw"].value()) == (FIRST, LAST, True)
+    assert node["progress"].value() == 100.0 and cache.complete()
+    filled = read["file"].value().replace("####", f"{LAST:04d}")
+    assert not np.array_equal(read_exr(Path(filled))[..., :3], read_exr(shot / f"plate.{LAST:04d}.exr"))
+    task = fake_host.tasks()[-1]
+    assert task.title == "Infusion: Infusion1" and any(m.startswith("interval 2/2") for m in task.messages)
+
+    fake_host.user_sets(node, "show_variant", 0)  # the mean of the two variants, at once
+    assert result_file(node) == cache.output_pattern(0, 2)
+
+
+def test_cancel_from_the_button_and_from_the_progress_dialog(shot: Path, engine: Engine, tmp_path: Path) -> None:
+    node = comp(shot, engine.endpoint, tmp_path / "cache", train_steps=3000)
+    fake_host.press(node, "inpaint")
+    fake_host.pump(until=lambda: "train step" in status(node))
+    fake_host.press(node, "cancel")
+    assert status(node) == "cancelled"  # the engine's answer; the follower then sees the event
+    cache = ResultCache(str(tmp_path / "cache"), str(node["job"].value()))
+    fake_host.pump(until=lambda: cache.state()["state"] == "cancelled")
+
+    node["seed"].setValue(5)
+    fake_host.press(node, "inpaint")
+    fake_host.pump(until=lambda: "train step" in status(node))
+    fake_host.tasks()[-1].cancelled = True  # the Cancel button of Nuke's progress dialog
+    fake_host.pump(until=lambda: status(node) == "cancelled")
+    assert not fake_host.messages()
+
+
+def test_reopening_the_script_reattaches_or_shows_the_cache(shot: Path, engine: Engine, tmp_path: Path) -> None:
+    node = comp(shot, engine.endpoint, tmp_path / "cache", train_steps=40, seed=11)
+    fake_host.press(node, "inpaint")
+    fake_host.pump(until=lambda: "train step" in status(node))
+    running = fake_host.save_script()  # saved while the job runs; Nuke is closed
+    fake_host.open_script(running)  # ... and the script opened again: the node follows the job again
+    node = nuke.toNode("Infusion1")
+    assert node is not None and node["job"].value()
+    fake_host.pump(until=lambda: status(node).startswith(("done", "failed", "error")))
+    cache = ResultCache(str(tmp_path / "cache"), str(node["job"].value()))
+    assert status(node).startswith("done") and result_file(node) == cache.output_pattern()
+
+    node["engine"].setValue("tcp://127.0.0.1:9")  # no engine there: the finished job comes from the cache
+    fake_host.open_script(fake_host.save_script())
+    node = nuke.toNode("Infusion1")
+    fake_host.pump(until=lambda: status(node) == "done (cached)")
+    assert result_file(node) == cache.output_pattern() and not fake_host.messages()
+
+
+def test_errors_appear_as_messages(shot: Path, engine: Engine, tmp_path: Path) -> None:
+    node = comp(shot, engine.endpoint, tmp_path / "cache", intervals=7)  # 7 does not divide 1000 diffusion steps
+    fake_host.messages().clear()
+    fake_host.press(node, "inpaint")
+    fake_host.pump(until=fake_host.messages)
+    assert fake_host.messages()[0].startswith("Infusion (Infusion1): bad_field") and "intervals" in fake_host.messages()[0]
+    assert status(node).startswith("error: bad_field")
+
+    node["intervals"].setValue(0)
+    node["engine"].setValue("tcp://127.0.0.1:9")
+    node["job"].setValue("")
+    fake_host.messages().clear()
+    fake_host.press(node, "cancel")
+    assert fake_host.messages() == ["Infusion (Infusion1): no job to cancel"]
+    node.setInput(0, None)
+    fake_host.press(node, "inpaint")
+    assert fake_host.messages()[-1] == "Infusion (Infusion1): could not render the inputs: connect a Source input"
+    fake_host.messages().clear()
+
+
+def test_send_to_farm_renders_and_writes_a_bundle(shot: Path, tmp_path: Path) -> None:
+    command = str(Path(sys.executable).with_name("infusion"))
+    node = comp(shot, "tcp://127.0.0.1:9", tmp_path / "cache", farm_folder=str(tmp_path / "farm"), infusion_command=command,
+                input_range=False, first=FIRST + 1, last=LAST, matte_channel="rgba.red", variants=2)
+    node.setInput(1, None)  # no Matte: the matte channel comes from the Source
+    fake_host.press(node, "send_to_farm")
+    bundle = tmp_path / "farm" / "Root_Infusion1" / "bundle"
+    assert fake_host.messages()[-1].startswith(f"Infusion: job bundle written to {bundle}")
+    values = json.loads((bundle / "openjd_parameters.json").read_text())
+    assert (values["FrameStart"], values["FrameEnd"], values["Variants"], values["Preset"]) == (FIRST + 1, LAST, 2, "test")
+    assert values["PlateDir"] == str(tmp_path / "farm" / "Root_Infusion1" / "plate") and values["MatteChannel"] == "A"
+    rendered = read_exr(tmp_path / "farm" / "Root_Infusion1" / "plate" / f"plate.{LAST:04d}.exr")
+    assert np.array_equal(rendered[..., 3], rendered[..., 0])  # the Source's red as the matte
+    assert not (tmp_path / "farm" / "Root_Infusion1" / "plate" / f"plate.{FIRST:04d}.exr").exists()
+
+    node["infusion_command"].setValue(str(tmp_path / "missing" / "infusion"))
+    fake_host.press(node, "send_to_farm")
+    assert fake_host.messages()[-1].startswith("Infusion (Infusion1): send to farm: could not run")
+    fake_host.messages().clear()
+
+
+def test_reattach_without_a_job_says_so(shot: Path, tmp_path: Path) -> None:
+    node = comp(shot, "tcp://127.0.0.1:9", tmp_path / "cache")
+    infusion_node.reattach(node)
+    assert fake_host.messages().pop() == "Infusion (Infusion1): no job to re-attach to (press Inpaint)"
