@@ -2,6 +2,7 @@
 previews, cancel, stop and re-attach, errors, and Send to farm through the real CLI."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import sys
@@ -128,7 +129,7 @@ def test_engine_errors_reach_the_update(engine: Engine, workspace: Path) -> None
         Follower(connection(engine), "cache", lambda update: None)
 
 
-def test_shot_fields_and_messages() -> None:
+def test_shot_fields_and_messages(tmp_path: Path) -> None:
     shot = ShotSpec("p.####.exr", (1, 9), threshold=0.2, dilation=3, colorspace="ACEScg", intervals=4, sample_steps=5)
     assert shot.settings() == {"seed": 0, "variants": 1, "intervals": 4, "sample_steps": 5}
     assert shot.options() == {"threshold": 0.2, "dilation": 3, "colorspace": "ACEScg"}
@@ -141,6 +142,10 @@ def test_shot_fields_and_messages() -> None:
     assert not cache.complete() and cache.latest_preview() is None
     assert Connection.from_environment(environ={"INFUSION_ENGINE": "tcp://gpu:1"}).address == "tcp://gpu:1"
     assert infusion_command("", {"INFUSION_COMMAND": "/opt/py -m infusion.engine.cli"}) == ["/opt/py", "-m", "infusion.engine.cli"]
+    spaced = tmp_path / "my tools" / "infusion"
+    spaced.parent.mkdir()
+    spaced.write_text("")
+    assert infusion_command(f" {spaced} ", {}) == [str(spaced)] and infusion_command("", {}) == ["infusion"]
 
 
 def test_send_to_farm_runs_the_real_cli(tmp_path: Path) -> None:
@@ -157,3 +162,18 @@ def test_send_to_farm_runs_the_real_cli(tmp_path: Path) -> None:
         send_to_farm(farm_argv(ShotSpec(paths.plate, (1, 9), preset="nope"), paths, command))
     with pytest.raises(FarmError, match="could not run"):
         send_to_farm(["/nonexistent/infusion", "farm"])
+
+
+def test_host_code_parses_as_python_3_9_and_imports_only_what_hosts_have() -> None:
+    """Nuke 14 and Resolve run Python 3.9: standard library, pyzmq, msgpack and the host's API only."""
+    repo = Path(__file__).resolve().parent.parent
+    allowed = set(sys.stdlib_module_names) | {"zmq", "msgpack", "nuke", "infusion"}
+    for path in [*repo.glob("protocol/*.py"), *repo.glob("host_plugins/common/*.py"), *repo.glob("host_plugins/nuke/*.py")]:
+        tree = ast.parse(path.read_text(), feature_version=(3, 9))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path}: imports {name}"
+                assert not name.startswith("infusion.") or name.startswith(("infusion.protocol", "infusion.host_plugins")), \
+                    f"{path}: imports {name}"

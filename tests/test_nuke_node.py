@@ -14,7 +14,7 @@ from nuke_support import comp, fake_host, nuke
 from service_support import FIRST, LAST, Engine, make_shot, read_exr
 
 from infusion.host_plugins.common import ResultCache
-from infusion.host_plugins.nuke import node as infusion_node
+from infusion.host_plugins.nuke import knobs, node as infusion_node
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -153,3 +153,16 @@ def test_reattach_without_a_job_says_so(shot: Path, tmp_path: Path) -> None:
     node = comp(shot, "tcp://127.0.0.1:9", tmp_path / "cache")
     infusion_node.reattach(node)
     assert fake_host.messages().pop() == "Infusion (Infusion1): no job to re-attach to (press Inpaint)"
+
+
+def test_knobs_become_the_shot(shot: Path, tmp_path: Path) -> None:
+    node = comp(shot, "tcp://127.0.0.1:9", tmp_path / "cache", seed=4, variants=3, dilation=2, intervals=4, window_frames=8)
+    spec = knobs.shot_spec(node, "/in/plate.####.exr", (FIRST, LAST))
+    assert (spec.plate, spec.frames, spec.matte, spec.matte_channel, spec.preset) == ("/in/plate.####.exr", (FIRST, LAST), None, "A", "test")
+    assert spec.settings() == {"seed": 4, "variants": 3, "intervals": 4, "window_frames": 8}
+    assert spec.options() == {"dilation": 2}  # threshold and margin left at the engine's defaults: not sent
+    nuke.root()["colorManagement"].setValue("OCIO")
+    nuke.root()["workingSpaceLUT"].setValue("ACEScg")
+    assert knobs.shot_spec(node, "p.####.exr", (1, 1)).colorspace == "ACEScg"  # Nuke's working space
+    node["colorspace"].setValue("Linear Rec.709 (sRGB)")
+    assert knobs.shot_spec(node, "p.####.exr", (1, 1)).colorspace == "Linear Rec.709 (sRGB)"

@@ -41,11 +41,18 @@ class FarmPaths:
 
 
 def infusion_command(explicit: str = "", environ: Optional[Mapping[str, str]] = None) -> List[str]:
-    """The local ``infusion`` command as argv: ``explicit``, else ``$INFUSION_COMMAND``, else ``infusion``
-    (a string split like a shell would, so ``python -m infusion.engine.cli`` works)."""
+    """The local ``infusion`` command as argv: ``explicit``, else ``$INFUSION_COMMAND``, else ``infusion``.
+
+    A path to an existing file is the command itself (spaces and all); anything else is split like
+    a shell would, so ``/opt/venv/bin/python -m infusion.engine.cli`` works.
+    """
     environ = os.environ if environ is None else environ
     text = explicit.strip() or environ.get("INFUSION_COMMAND", "").strip() or "infusion"
-    return shlex.split(text, posix=os.name != "nt")
+    if os.path.isfile(text):
+        return [text]
+    if os.name == "nt":
+        return [token.strip('"') for token in shlex.split(text, posix=False)]
+    return shlex.split(text)
 
 
 def unsupported_on_farm(spec: ShotSpec) -> List[str]:

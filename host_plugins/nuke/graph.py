@@ -68,13 +68,13 @@ def render(group: nuke.Node, pattern: str, frames: Tuple[int, int], matte_channe
 
 def show(group: nuke.Node, pattern: str, frames: Tuple[int, int]) -> None:
     """Point the Result Read at ``pattern`` over ``frames`` and make it the node's output."""
-    read = _inner(group, READ)
-    read["file"].setValue(nuke_path(pattern))
-    for knob in ("first", "origfirst"):
-        read[knob].setValue(frames[0])
-    for knob in ("last", "origlast"):
-        read[knob].setValue(frames[1])
-    _inner(group, SWITCH)["which"].setValue(1)
+    read, switch = _inner(group, READ), _inner(group, SWITCH)
+    wanted = {"file": nuke_path(pattern), "first": frames[0], "origfirst": frames[0], "last": frames[1], "origlast": frames[1]}
+    for name, value in wanted.items():
+        if read[name].value() != value:  # an unchanged Read is left alone: no reload on every progress tick
+            read[name].setValue(value)
+    if switch["which"].value() != 1:
+        switch["which"].setValue(1)
 
 
 def show_source(group: nuke.Node) -> None:

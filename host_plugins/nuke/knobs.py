@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple
+from typing import Any, Callable, Optional, Tuple, TypeVar
 
 import nuke
 
 from infusion.host_plugins.common import Connection, ShotSpec
 
 PRESETS = ("standard", "preview", "paper", "test")
+# The engine's own defaults of the matte options (engine/shot.py ShotRequest): a knob left at its
+# default sends nothing, so the shot says only what the compositor chose.
+OPTION_DEFAULTS = {"threshold": 0.01, "dilation": 0, "margin": 1.0}
 MARKER = "infusion_node"  # a hidden knob that tells an Infusion Group from any other Group
+T = TypeVar("T")
 BUTTON = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.{}(nuke.thisNode())"
 
 
@@ -41,9 +45,9 @@ def add_knobs(node: nuke.Node) -> None:
     _add(node, nuke.Int_Knob("variants", "variants"), 1, "how many fills to sample (their mean is variant 0)")
     _add(node, nuke.Int_Knob("show_variant", "variant shown"), 1, "1..variants; 0 shows the mean")
     _add(node, nuke.Channel_Knob("matte_channel", "matte channel"), "rgba.alpha", "the Matte input's channel to fill")
-    _add(node, nuke.Double_Knob("threshold", "matte threshold"), 0.01)
-    _add(node, nuke.Int_Knob("dilation", "matte dilation"), 0, "grow the matte by this many pixels")
-    _add(node, nuke.Double_Knob("margin", "ROI margin"), 1.0, "context around the matte's box, in box sizes")
+    _add(node, nuke.Double_Knob("threshold", "matte threshold"), OPTION_DEFAULTS["threshold"])
+    _add(node, nuke.Int_Knob("dilation", "matte dilation"), OPTION_DEFAULTS["dilation"], "grow the matte by this many pixels")
+    _add(node, nuke.Double_Knob("margin", "ROI margin"), OPTION_DEFAULTS["margin"], "context around the matte's box, in box sizes")
     _add(node, nuke.String_Knob("colorspace", "input colourspace"), "", "an OCIO name; empty: Nuke's working space")
     _add(node, nuke.File_Knob("cache", "cache folder"), default_cache())
     _add(node, nuke.PyScript_Knob("inpaint", "Inpaint", BUTTON.format("inpaint")))
@@ -89,13 +93,19 @@ def _override(node: nuke.Node, name: str) -> Optional[int]:
     return value or None
 
 
+def _option(node: nuke.Node, name: str, kind: Callable[[Any], T]) -> Optional[T]:
+    value = kind(node[name].value())
+    return None if value == OPTION_DEFAULTS[name] else value
+
+
 def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int]) -> ShotSpec:
     """The shot the knobs describe, its plate the rendered ``plate`` (the matte in its alpha)."""
     return ShotSpec(
         plate=plate, frames=frames, matte=None, matte_channel="A", preset=str(node["preset"].value()),
         seed=int(node["seed"].value()), variants=max(1, int(node["variants"].value())),
-        threshold=float(node["threshold"].value()), dilation=int(node["dilation"].value()),
-        margin=float(node["margin"].value()), colorspace=str(node["colorspace"].value()).strip() or working_space(),
+        threshold=_option(node, "threshold", float), dilation=_option(node, "dilation", int),
+        margin=_option(node, "margin", float),
+        colorspace=str(node["colorspace"].value()).strip() or working_space(),
         intervals=_override(node, "intervals"), train_steps=_override(node, "train_steps"),
         sample_steps=_override(node, "sample_steps"), window_frames=_override(node, "window_frames"))
 
