@@ -7,8 +7,10 @@ the sampler state x_t of every variant, every generator state and the settings, 
 at any moment resumes from its last finished interval and ends bit-identical (on the CPU) to an
 uninterrupted run with the same seed.
 
-Works on tensors in the network encoding ([-1, 1]); files, colour and resolution are the
-business of engine/plates.py, engine/color.py and engine/roi.py.
+Works on tensors in the network encoding ([-1, 1]); the known values are first spread over all
+of [-1, 1] and the result mapped back (engine/value_range.py), so previews and the output are in
+the caller's encoding and pixels outside the hole come back exactly as given. Files, colour and
+resolution are the business of engine/plates.py, engine/color.py and engine/roi.py.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepPro
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
 from .training import train_interval
+from .value_range import ValueRange
 
 CHECKPOINT_FORMAT = 1
 
@@ -141,8 +144,10 @@ def inpaint(
     """
     validate_shot(video, hole)
     torch_device = torch.device(device)
-    video = torch.where(hole[None], torch.zeros(()), video.float()).to(torch_device)
+    observed = torch.where(hole[None], torch.zeros(()), video.float()).to(torch_device)
     hole = hole.to(torch_device)
+    values = ValueRange.of_known(observed, hole)
+    video = torch.where(hole[None], torch.zeros((), device=torch_device), values.to_network(observed))
     digest = shot_digest(video, hole)
 
     run = Run(settings, video, torch_device, acceleration or Acceleration.for_device(torch_device))
@@ -179,8 +184,8 @@ def inpaint(
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, run.state(digest))
         if progress is not None:
-            progress(IntervalFinished(interval, intervals, estimate.detach().cpu(), clock.elapsed))
+            progress(IntervalFinished(interval, intervals, values.from_network(estimate.detach()).cpu(), clock.elapsed))
 
-    filled = torch.where(hole[None, None], run.x_t.clamp(-1.0, 1.0), video[None])
+    filled = torch.where(hole[None, None], values.from_network(run.x_t.clamp(-1.0, 1.0)), observed[None])
     return InpaintResult(variants=filled.cpu())
 
