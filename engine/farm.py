@@ -32,7 +32,7 @@ def _path(name: str, kind: str, flow: str, label: str, description: str, control
 
 
 def _value(name: str, kind: str, label: str, description: str, group: str, **extra: Any) -> Dict[str, Any]:
-    control = "DROPDOWN_LIST" if "allowedValues" in extra else ("SPIN_BOX" if kind == "INT" else "LINE_EDIT")
+    control = "DROPDOWN_LIST" if "allowedValues" in extra else ("SPIN_BOX" if kind in ("INT", "FLOAT") else "LINE_EDIT")
     return {"name": name, "type": kind, "description": description,
             "userInterface": {"control": control, "label": label, "groupLabel": group}, **extra}
 
@@ -69,6 +69,16 @@ def job_template(separate_matte: bool) -> Dict[str, Any]:
         _value("Variants", "INT", "Variants", "Number of fills sampled with different seeds.", "Infusion",
                default=1, minValue=1, maxValue=16),
         _value("Device", "STRING", "Device", "cpu or cuda:N on the worker.", "Infusion", default="cuda:0"),
+        _value("Threshold", "FLOAT", "Matte threshold", "Matte values above this are filled.", "Matte",
+               default=0.01, minValue=0.0, maxValue=1.0),
+        _value("Dilation", "INT", "Dilation (pixels)", "Grow the matte by this many pixels.", "Matte",
+               default=0, minValue=0),
+        _value("Margin", "FLOAT", "Context margin", "Context around the matte, in multiples of its box's longest side.",
+               "Matte", default=1.0, minValue=0.0),
+        _value("Colorspace", "STRING", "Plate colourspace", "OCIO colourspace or role of the plate.", "Colour",
+               default="scene_linear", minLength=1),
+        _value("Encoding", "STRING", "Network encoding", "OCIO log colourspace or role the network works in.",
+               "Colour", default="compositing_log", minLength=1),
         _value("InfusionCommand", "STRING", "infusion command", "The infusion executable on the workers.", "Infusion",
                default="infusion"),
     ]
@@ -102,6 +112,8 @@ def run_arguments(value: Callable[[str], str], separate_matte: bool) -> List[str
         "--work-dir", value("WorkDir"),
         "--preset", value("Preset"), "--seed", value("Seed"), "--variants", value("Variants"),
         "--device", value("Device"),
+        "--threshold", value("Threshold"), "--dilation", value("Dilation"), "--margin", value("Margin"),
+        "--colorspace", value("Colorspace"), "--encoding", value("Encoding"),
     ]
 
 
@@ -122,6 +134,11 @@ class FarmShot:
     seed: int = 0
     variants: int = 1
     device: str = "cuda:0"
+    threshold: float = 0.01
+    dilation: int = 0
+    margin: float = 1.0
+    colorspace: str = "scene_linear"
+    encoding: str = "compositing_log"
     infusion_command: str = "infusion"
 
     def parameter_values(self) -> List[Dict[str, Any]]:
@@ -133,7 +150,9 @@ class FarmShot:
             "FrameStart": int(self.frames[0]), "FrameEnd": int(self.frames[1]),
             "OutputDir": str(self.out.parent), "OutputName": self.out.name,
             "WorkDir": str(self.work_dir), "Preset": self.preset, "Seed": self.seed,
-            "Variants": self.variants, "Device": self.device, "InfusionCommand": self.infusion_command,
+            "Variants": self.variants, "Device": self.device, "Threshold": self.threshold,
+            "Dilation": self.dilation, "Margin": self.margin, "Colorspace": self.colorspace,
+            "Encoding": self.encoding, "InfusionCommand": self.infusion_command,
         })
         return [{"name": name, "value": value} for name, value in values.items()]
 

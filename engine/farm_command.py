@@ -12,41 +12,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Tuple
-
 from .farm import FarmShot, template_text, write_bundle
 from .farm_opencue import write_opencue_spec
 from .presets import PRESETS
+from .run_command import add_shot_arguments
 
 OPENJD_PARAMETERS_NAME = "openjd_parameters.json"
 
 
-def parse_frame_range(text: str) -> Tuple[int, int]:
-    """'1001-1048' -> (1001, 1048)."""
-    first, separator, last = text.partition("-")
-    try:
-        frames = (int(first), int(last if separator else first))
-    except ValueError:
-        raise ValueError(f"frames must look like FIRST-LAST, got {text!r}") from None
-    if frames[1] < frames[0]:
-        raise ValueError(f"the frame range {text!r} ends before it starts")
-    return frames
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="farm_action", metavar="ACTION", required=True)
-    submit = actions.add_parser("submit", help="write a job bundle for one shot")
-    submit.add_argument("--plate", required=True, help="plate sequence pattern on shared storage, e.g. /show/plate.####.exr")
-    submit.add_argument("--matte", help="matte sequence pattern; omit to read the matte from --matte-channel of the plate")
-    submit.add_argument("--matte-channel", default="A")
-    submit.add_argument("--frames", required=True, help="FIRST-LAST")
-    submit.add_argument("--out", required=True, help="output sequence pattern on shared storage")
+    submit = actions.add_parser("submit", help="write a job bundle for one shot (paths on shared storage)")
+    add_shot_arguments(submit)
     submit.add_argument("--work-dir", required=True, help="checkpoint folder on shared storage (a requeued task resumes)")
     submit.add_argument("--bundle", required=True, help="folder to write the job bundle into")
-    submit.add_argument("--preset", default="standard", choices=sorted(PRESETS))
-    submit.add_argument("--seed", type=int, default=0)
-    submit.add_argument("--variants", type=int, default=1)
-    submit.add_argument("--device", default="cuda:0")
     submit.add_argument("--infusion-command", default="infusion", help="the infusion executable on the workers")
     submit.add_argument("--opencue-show", help="also write an OpenCue job spec for this show (needs the farm-opencue extra)")
     submit.add_argument("--shot-name", default="shot", help="shot name for OpenCue")
@@ -56,10 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def shot_from_arguments(args: argparse.Namespace) -> FarmShot:
     return FarmShot(
-        plate=Path(args.plate).absolute(), frames=parse_frame_range(args.frames), out=Path(args.out).absolute(),
+        plate=Path(args.plate).absolute(), frames=args.frames, out=Path(args.out).absolute(),
         work_dir=Path(args.work_dir).absolute(), matte=Path(args.matte).absolute() if args.matte else None,
-        matte_channel=args.matte_channel, preset=args.preset, seed=args.seed, variants=args.variants,
-        device=args.device, infusion_command=args.infusion_command,
+        matte_channel=args.matte_channel, preset=args.preset,
+        seed=PRESETS[args.preset].seed if args.seed is None else args.seed, variants=args.variants or 1,
+        device=args.device or "cuda:0", threshold=args.threshold, dilation=args.dilation, margin=args.margin,
+        colorspace=args.colorspace or "scene_linear", encoding=args.encoding or "compositing_log",
+        infusion_command=args.infusion_command,
     )
 
 

@@ -13,28 +13,33 @@ import torch
 
 from .console import ConsoleProgress
 from .presets import PRESETS, preset
-from .sequence import FramePattern, parse_frame_range
+from .sequence import FramePattern, frame_range_argument
 from .shot import ShotRequest, run_shot
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_shot_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that describe a shot and how to fill it (shared with ``infusion farm submit``)."""
     parser.add_argument("--plate", required=True, help="plate sequence, e.g. shot.####.exr or shot.%%04d.exr")
     parser.add_argument("--matte", help="matte sequence (default: --matte-channel of the plate)")
-    parser.add_argument("--frames", required=True, type=parse_frame_range, help="first-last frame, e.g. 1001-1048")
+    parser.add_argument("--frames", required=True, type=frame_range_argument, help="first-last frame, e.g. 1001-1048")
     parser.add_argument("--out", required=True, help="output sequence; with --variants K > 1, _v1.._vK and _mean are added")
     parser.add_argument("--matte-channel", default="A", help="channel holding the matte (default A)")
     parser.add_argument("--preset", default="standard", choices=list(PRESETS), help="settings preset (default standard)")
     parser.add_argument("--seed", type=int, help="random seed (default: the preset's)")
     parser.add_argument("--variants", type=int, help="number of fills to sample (default 1)")
-    parser.add_argument("--train-steps", type=int, help="training steps per interval (default: the preset's)")
     parser.add_argument("--device", help="cpu, cuda:0, ... (default: cuda:0 if available, else cpu)")
-    parser.add_argument("--work-dir", type=Path, help="checkpoints and previews (default: .infusion/NAME beside --out)")
     parser.add_argument("--threshold", type=float, default=0.01, help="matte values above this are filled (default 0.01)")
     parser.add_argument("--dilation", type=int, default=0, help="grow the matte by this many pixels (default 0)")
     parser.add_argument("--margin", type=float, default=1.0,
                         help="context around the matte, in multiples of its box's longest side (default 1.0)")
     parser.add_argument("--colorspace", help="OCIO colourspace of the plate (default: the scene_linear role)")
     parser.add_argument("--encoding", help="OCIO log colourspace the network works in (default: compositing_log role)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_shot_arguments(parser)
+    parser.add_argument("--train-steps", type=int, help="training steps per interval (default: the preset's)")
+    parser.add_argument("--work-dir", type=Path, help="checkpoints and previews (default: .infusion/NAME beside --out)")
 
 
 def default_work_dir(out: str) -> Path:

@@ -1,6 +1,7 @@
 """Frame-numbered file patterns (``name.####.exr``, ``name.%04d.exr``) and frame ranges."""
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from dataclasses import dataclass
@@ -55,6 +56,14 @@ def parse_frame_range(text: str) -> Tuple[int, int]:
     first = int(match.group(1))
     last = int(match.group(2)) if match.group(2) is not None else first
     return check_frame_range((first, last))
+
+
+def frame_range_argument(text: str) -> Tuple[int, int]:
+    """``parse_frame_range`` for argparse ``type=``: its message reaches the user as it is."""
+    try:
+        return parse_frame_range(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def check_frame_range(frames: Tuple[int, int]) -> Tuple[int, int]:

@@ -13,7 +13,7 @@ import sys
 
 from .presets import PRESETS
 from .remote import add_engine_arguments, connect, follow
-from .sequence import parse_frame_range
+from .sequence import frame_range_argument
 
 # Settings and plate options of ``infusion run`` that travel with a submit: (flag, type, key, where).
 SHOT_FLAGS = (
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plate", required=True, help="plate sequence, e.g. shot.####.exr")
     parser.add_argument("--matte", help="matte sequence (default: --matte-channel of the plate)")
     parser.add_argument("--matte-channel", default="A", help="channel holding the matte (default A)")
-    parser.add_argument("--frames", required=True, type=parse_frame_range, help="first-last frame, e.g. 1001-1048")
+    parser.add_argument("--frames", required=True, type=frame_range_argument, help="first-last frame, e.g. 1001-1048")
     parser.add_argument("--out", help="where to write the returned frames (omit with --no-wait)")
     parser.add_argument("--preset", default="standard", choices=list(PRESETS), help="settings preset (default standard)")
     for flag, kind, key, where in SHOT_FLAGS:

@@ -37,10 +37,13 @@ def submit(tmp_path: Path, *extra: str) -> Path:
 
 
 def test_bundle_has_deadline_files_and_its_values_satisfy_the_template(tmp_path):
-    bundle = submit(tmp_path, "--matte", str(tmp_path / "mattes" / "matte.%04d.exr"))
+    bundle = submit(tmp_path, "--matte", str(tmp_path / "mattes" / "matte.%04d.exr"), "--threshold", "0.5", "--dilation", "3",
+                    "--colorspace", "ACES2065-1")
     values = json.loads((bundle / "parameter_values.json").read_text())["parameterValues"]
     by_name = {item["name"]: item["value"] for item in values}
     assert by_name["PlateName"] == "plate.####.exr" and by_name["MatteName"] == "matte.%04d.exr"
+    assert (by_name["Threshold"], by_name["Dilation"], by_name["Margin"]) == (0.5, 3, 1.0)
+    assert (by_name["Colorspace"], by_name["Encoding"]) == ("ACES2065-1", "compositing_log")
     assert (by_name["FrameStart"], by_name["FrameEnd"]) == (1001, 1006)
     assets = json.loads((bundle / "asset_references.json").read_text())["assetReferences"]
     assert str(tmp_path / "out") in assets["outputs"]["directories"]

@@ -133,7 +133,7 @@ def test_shot_fields_and_messages(tmp_path: Path) -> None:
     shot = ShotSpec("p.####.exr", (1, 9), threshold=0.2, dilation=3, colorspace="ACEScg", intervals=4, sample_steps=5)
     assert shot.settings() == {"seed": 0, "variants": 1, "intervals": 4, "sample_steps": 5}
     assert shot.options() == {"threshold": 0.2, "dilation": 3, "colorspace": "ACEScg"}
-    assert unsupported_on_farm(shot) == ["colorspace", "dilation", "intervals", "sample_steps", "threshold"]
+    assert unsupported_on_farm(shot) == ["intervals", "sample_steps"]
     assert progress_message({"phase": "train", "interval": 2, "intervals": 20, "step": 5, "steps": 10, "remaining": 600}) == \
         "interval 3/20: train step 5/10, 10 min left"
     assert progress_message({"phase": "read", "step": 2, "steps": 8}) == "reading plate 2/8"
@@ -150,7 +150,8 @@ def test_shot_fields_and_messages(tmp_path: Path) -> None:
 
 def test_send_to_farm_runs_the_real_cli(tmp_path: Path) -> None:
     paths = FarmPaths.under(str(tmp_path / "farm"), "sh010")
-    shot = ShotSpec(paths.plate, (1001, 1010), preset="preview", seed=3, variants=2)
+    shot = ShotSpec(paths.plate, (1001, 1010), preset="preview", seed=3, variants=2, threshold=0.2, dilation=3,
+                    margin=0.5, colorspace="ACEScg")
     command = infusion_command(str(Path(sys.executable).with_name("infusion")))
     bundle = send_to_farm(farm_argv(shot, paths, command, device="cuda:1", worker_command="/opt/infusion/bin/infusion"))
     assert bundle == paths.bundle and os.path.isfile(os.path.join(bundle, "template.json"))
@@ -158,6 +159,7 @@ def test_send_to_farm_runs_the_real_cli(tmp_path: Path) -> None:
     assert (values["PlateName"], values["FrameStart"], values["FrameEnd"], values["Variants"], values["Device"]) == \
         ("plate.####.exr", 1001, 1010, 2, "cuda:1")
     assert values["InfusionCommand"] == "/opt/infusion/bin/infusion" and values["MatteChannel"] == "A"
+    assert (values["Threshold"], values["Dilation"], values["Margin"], values["Colorspace"]) == (0.2, 3, 0.5, "ACEScg")
     with pytest.raises(FarmError, match="invalid choice: 'nope'"):
         send_to_farm(farm_argv(ShotSpec(paths.plate, (1, 9), preset="nope"), paths, command))
     with pytest.raises(FarmError, match="could not run"):

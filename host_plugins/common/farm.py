@@ -57,7 +57,7 @@ def infusion_command(explicit: str = "", environ: Optional[Mapping[str, str]] = 
 
 def unsupported_on_farm(spec: ShotSpec) -> List[str]:
     """The shot's choices that ``infusion farm submit`` does not carry (the farm uses the preset's)."""
-    return sorted(set(spec.options()) | (set(spec.settings()) - {"seed", "variants"}))
+    return sorted(set(spec.settings()) - {"seed", "variants"})
 
 
 def farm_argv(spec: ShotSpec, paths: FarmPaths, command: List[str], device: str = "",
@@ -68,6 +68,8 @@ def farm_argv(spec: ShotSpec, paths: FarmPaths, command: List[str], device: str 
             "--seed", str(spec.seed), "--variants", str(spec.variants), "--matte-channel", spec.matte_channel]
     if spec.matte:
         argv += ["--matte", spec.matte]
+    for option, value in spec.options().items():
+        argv += [f"--{option}", str(value)]
     if device:
         argv += ["--device", device]
     if worker_command:
