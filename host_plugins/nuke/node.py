@@ -2,7 +2,9 @@
 
 Inpaint renders the inputs (main thread, Nuke's own render progress), then a Follower thread
 submits and follows the job; Cancel and Re-attach talk to the engine briefly from the main thread;
-Send to farm renders to the farm folder and runs ``infusion farm submit``. One follower per node.
+Send to farm renders to the farm folder and runs ``infusion farm submit``. A node shows one job:
+starting another retires the previous progress (it reports nothing more) and stops its follower
+after its next event (the job itself runs on in the engine).
 """
 from __future__ import annotations
 
@@ -20,17 +22,20 @@ from infusion.protocol.client import EngineError
 from . import graph, knobs
 from .progress import NodeProgress, shown_variant
 
-_followers: Dict[str, Follower] = {}  # node full name -> its follower
+_following: Dict[str, Tuple[NodeProgress, Optional[Follower]]] = {}  # node full name -> its job's progress, follower
 KNOB_CHANGED = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.knob_changed(nuke.thisNode(), nuke.thisKnob())"
 
 
 def create() -> nuke.Node:
     """An Infusion node after the selected node (the Nodes menu and Tab menu command)."""
+    selected = nuke.selectedNodes()
     group = cast(nuke.Group, nuke.createNode("Group", inpanel=False))
     group.setName("Infusion1", uncollide=True)
     knobs.add_knobs(group)
     group["knobChanged"].setValue(KNOB_CHANGED)
     graph.build(group)
+    if selected:  # a new Group has no inputs for createNode to connect: now it has Source and Matte
+        group.setInput(0, selected[0])
     group.showControlPanel()
     return group
 
@@ -40,12 +45,13 @@ def _fail(node: nuke.Node, problem: str) -> None:
     nuke.message(f"Infusion ({node.name()}): {problem}")
 
 
-def _follow(node: nuke.Node, follower: Optional[Follower]) -> None:
-    previous = _followers.pop(node.fullName(), None)
-    if previous is not None:
-        previous.stop()
+def _retire(node: nuke.Node) -> None:
+    """Silence the node's previous progress and stop its follower (the job runs on in the engine)."""
+    progress, follower = _following.pop(node.fullName(), (None, None))
+    if progress is not None:
+        progress.retire()
     if follower is not None:
-        _followers[node.fullName()] = follower
+        follower.stop()
 
 
 def _render_folder(node: nuke.Node, root: str) -> str:
@@ -74,10 +80,11 @@ def inpaint(node: nuke.Node) -> None:
     graph.show_source(node)
     node["job"].setValue("")
     node["status"].setValue("submitting")
+    _retire(node)
     progress = NodeProgress(node.fullName())
     follower = Follower(knobs.connection(node), root, progress, spec=knobs.shot_spec(node, plate, frames),
                         cancel_requested=progress.cancelled, client_name="infusion-nuke")
-    _follow(node, follower)
+    _following[node.fullName()] = (progress, follower)
     follower.start()
 
 
@@ -98,9 +105,10 @@ def reattach(node: nuke.Node) -> None:
     job = str(node["job"].value())
     if not job:
         return _fail(node, "no job to re-attach to (press Inpaint)")
+    _retire(node)
     progress = NodeProgress(node.fullName())
-    _follow(node, None)
-    _follow(node, reattach_job(knobs.connection(node), knobs.cache_root(node), job, progress, progress.cancelled))
+    follower = reattach_job(knobs.connection(node), knobs.cache_root(node), job, progress, progress.cancelled)
+    _following[node.fullName()] = (progress, follower)
 
 
 def reattach_all() -> None:

@@ -36,14 +36,21 @@ def apply_update(node_name: str, update: Update) -> None:
 
 
 class NodeProgress:
-    """``on_update`` of a Follower for the node ``node_name``; its ``cancelled`` is the dialog's button."""
+    """``on_update`` of a Follower for the node ``node_name``; its ``cancelled`` is the dialog's button.
+
+    A progress that was :meth:`retire` d (its node follows another job now) reports nothing more.
+    """
 
     def __init__(self, node_name: str):
         self.node_name = node_name
         self.task: Optional[nuke.ProgressTask] = None
+        self.retired = False
+
+    def retire(self) -> None:
+        self.retired = True
 
     def __call__(self, update: Update) -> None:
-        finished = update.ended or update.state in ("detached", "error")
+        finished = self.retired or update.ended or update.state in ("detached", "error")
         if self.task is None and not finished:
             self.task = nuke.ProgressTask(f"Infusion: {self.node_name}")
         if self.task is not None:
@@ -51,7 +58,12 @@ class NodeProgress:
             self.task.setProgress(int(100 * update.progress))
         if finished:
             self.task = None  # Nuke removes a progress task when it is deleted
-        nuke.executeInMainThread(apply_update, args=(self.node_name, update))
+        if not self.retired:
+            nuke.executeInMainThread(self._apply, args=(update,))
+
+    def _apply(self, update: Update) -> None:
+        if not self.retired:
+            apply_update(self.node_name, update)
 
     def cancelled(self) -> bool:
         return self.task is not None and bool(self.task.isCancelled())

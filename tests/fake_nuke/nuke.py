@@ -302,6 +302,12 @@ class Group(Node):
     def __exit__(self, type, value, traceback) -> Any:
         self.end()
 
+    def setInput(self, i: int, node: Optional[Node]) -> bool:
+        """A Group has as many inputs as it holds Input nodes (none when just created)."""
+        if i >= sum(1 for n in self._children if n.Class() == "Input"):
+            return False
+        return super().setInput(i, node)
+
     def node(self, s: str) -> Optional[Node]:
         return next((n for n in self._children if n.name() == s), None)
 
@@ -376,6 +382,10 @@ def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
     if inpanel:
         node.showControlPanel()
     return node
+
+
+def selectedNodes() -> List[Node]:
+    return [_state.selected] if _state.selected is not None else []
 
 
 def toNode(s: str) -> Optional[Node]:
