@@ -167,10 +167,11 @@ def test_send_to_farm_runs_the_real_cli(tmp_path: Path) -> None:
 
 
 def test_host_code_parses_as_python_3_9_and_imports_only_what_hosts_have() -> None:
-    """Nuke 14 and Resolve run Python 3.9: standard library, pyzmq, msgpack and the host's API only."""
+    """Nuke 14 and Resolve run Python 3.9: standard library, pyzmq, msgpack and the host's API only
+    (the Resolve panel imports no host module: Fusion hands it its objects)."""
     repo = Path(__file__).resolve().parent.parent
     allowed = set(sys.stdlib_module_names) | {"zmq", "msgpack", "nuke", "infusion"}
-    for path in [*repo.glob("protocol/*.py"), *repo.glob("host_plugins/common/*.py"), *repo.glob("host_plugins/nuke/*.py")]:
+    for path in [*repo.glob("protocol/*.py"), *repo.glob("host_plugins/*.py"), *repo.glob("host_plugins/*/*.py")]:
         tree = ast.parse(path.read_text(), feature_version=(3, 9))
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \

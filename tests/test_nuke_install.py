@@ -13,6 +13,7 @@ from typing import Dict
 
 import pytest
 
+from infusion.host_plugins import plugin_install
 from infusion.host_plugins.nuke import install
 
 FAKE_NUKE = Path(__file__).parent / "fake_nuke"
@@ -109,4 +110,4 @@ def test_failures_leave_nothing_behind(tmp_path: Path) -> None:
     assert list(target.iterdir()) == [target / install.PLUGIN]
     with pytest.raises(install.InstallError, match="NUKE_PATH"):
         install.default_target(True, {})
-    assert install.pip_command("py", Path("s"), None, "3.10")[-5:-1] == ["--python-version", "3.10", "--only-binary=:all:", "pyzmq>=25"]
+    assert plugin_install.pip_command("py", Path("s"), None, "3.10")[-5:-1] == ["--python-version", "3.10", "--only-binary=:all:", "pyzmq>=25"]

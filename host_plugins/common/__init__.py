@@ -18,6 +18,8 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
              intervals=None, train_steps=None, sample_steps=None, window_frames=None,  # settings
              by_reference=False)                                                 # None: preset's
         .settings() -> dict   .options() -> dict   .submit(client) -> {"job", "state", "existing"}
+    PRESETS                       # the engine's preset names, its default first
+    OPTION_DEFAULTS, chosen_option(name, value)   # the engine's option defaults; None (send nothing) there
 
     Follower(connection, cache_root, on_update, *, job="" | spec=ShotSpec, cancel_requested=f)
         .start()  .stop() (detach, the job runs on)  .join()  .job  .result (last Update)
@@ -31,6 +33,7 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
     ResultCache(root, job)        # root/JOB/: fill[_vK|_mean].####.exr, preview/interval_NN.####.exr, state.json
         .output_pattern(variant=1, variants=1)   # variant 0: the mean of K > 1
         .preview_pattern(interval)  .latest_preview()  .complete()  .state()  .record(**fields)
+    default_cache_root()          # $INFUSION_CACHE, else ~/infusion_cache
 
     FarmPaths.under(folder, name)  # .plate .matte .out .work_dir .bundle on shared storage
     infusion_command(explicit="") -> argv      # explicit, $INFUSION_COMMAND, else "infusion"
@@ -41,15 +44,15 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
 Errors from the engine arrive as ``Update(state="error", error="code: message")`` (a Follower)
 or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``).
 """
-from .cache import ResultCache
+from .cache import ResultCache, default_cache_root
 from .connection import DEFAULT_ADDRESS, Connection
 from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm, unsupported_on_farm
 from .follow import Update, cached_update, follow, progress_message
 from .session import Follower, cancel, reattach
-from .shot import ShotSpec
+from .shot import OPTION_DEFAULTS, PRESETS, ShotSpec, chosen_option
 
 __all__ = [
-    "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "ResultCache", "ShotSpec", "Update",
-    "cached_update", "cancel", "farm_argv", "follow", "infusion_command", "progress_message", "reattach",
-    "send_to_farm", "unsupported_on_farm",
+    "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "OPTION_DEFAULTS", "PRESETS", "ResultCache",
+    "ShotSpec", "Update", "cached_update", "cancel", "chosen_option", "default_cache_root", "farm_argv", "follow",
+    "infusion_command", "progress_message", "reattach", "send_to_farm", "unsupported_on_farm",
 ]

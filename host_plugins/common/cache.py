@@ -17,6 +17,11 @@ from infusion.protocol.files import frame_path, write_atomically
 STATE_NAME = "state.json"
 
 
+def default_cache_root() -> str:
+    """Where a host keeps its caches unless told otherwise: ``$INFUSION_CACHE``, else ``~/infusion_cache``."""
+    return os.environ.get("INFUSION_CACHE") or os.path.join(os.path.expanduser("~"), "infusion_cache")
+
+
 class ResultCache:
     """The cache folder of ``job`` under ``root``."""
 

@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, TypeVar
 
 from infusion.protocol.client import EngineClient
+
+# The engine's own defaults of the matte options (engine/shot.py ShotRequest): a host sends an
+# option only when the compositor chose another value, so the shot says only what was chosen.
+OPTION_DEFAULTS = {"threshold": 0.01, "dilation": 0, "margin": 1.0}
+PRESETS = ("standard", "preview", "paper", "test")  # the engine's presets (engine/presets.py), its default first
+T = TypeVar("T")
+
+
+def chosen_option(name: str, value: T) -> Optional[T]:
+    """``value``, or None (nothing sent) when it is the engine's default for the option ``name``."""
+    return None if value == OPTION_DEFAULTS[name] else value
 
 
 @dataclass(frozen=True)

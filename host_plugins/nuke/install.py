@@ -16,20 +16,16 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Mapping, Optional
+
+from ..plugin_install import InstallError, add_dependency_arguments, copy_sources, install_dependencies
 
 PLUGIN = "infusion_plugin"
 MANIFEST = "install.json"
 BEGIN = "# >>> infusion: added by the Infusion installer; its --uninstall removes this block >>>\n"
 END = "# <<< infusion <<<\n"
-DEPENDENCIES = ("pyzmq>=25", "msgpack>=1.0")
-HOST_PLUGINS = Path(__file__).resolve().parent.parent
-# (source folder, folder inside the plugin's infusion/ tree): host code and the protocol, no engine.
-TREES = ((HOST_PLUGINS.parent / "protocol", "protocol"), (HOST_PLUGINS / "common", "host_plugins/common"),
-         (HOST_PLUGINS / "nuke", "host_plugins/nuke"))
 PLUGIN_INIT = '''"""Added by the Infusion installer: the plugin's private packages (pyzmq, msgpack) come first."""
 import sys
 
@@ -44,10 +40,6 @@ _infusion_menu.register()
 '''
 
 
-class InstallError(RuntimeError):
-    pass
-
-
 def default_target(studio: bool, environ: Optional[Mapping[str, str]] = None) -> Path:
     """``~/.nuke``, or with ``studio`` the first folder of ``$NUKE_PATH``."""
     environ = os.environ if environ is None else environ
@@ -57,29 +49,6 @@ def default_target(studio: bool, environ: Optional[Mapping[str, str]] = None) ->
     if not folders:
         raise InstallError("--studio needs NUKE_PATH to name the studio plugin folder")
     return Path(folders[0])
-
-
-def copy_sources(plugin: Path) -> None:
-    """The ``infusion`` package tree Nuke imports: Python files only, this installer left out."""
-    (plugin / "infusion" / "host_plugins").mkdir(parents=True)
-    shutil.copy2(HOST_PLUGINS / "__init__.py", plugin / "infusion" / "host_plugins" / "__init__.py")
-    for source, inside in TREES:
-        destination = plugin / "infusion" / inside
-        destination.mkdir(parents=True)
-        for path in sorted(source.glob("*.py")):
-            if path != Path(__file__).resolve():
-                shutil.copy2(path, destination / path.name)
-
-
-def pip_command(python: str, site: Path, wheels: Optional[str], python_version: Optional[str]) -> List[str]:
-    """pip of ``python`` installing pyzmq and msgpack into ``site`` (offline from ``wheels``; binary
-    wheels for ``python_version`` when the interpreter is not Nuke's own)."""
-    command = [python, "-m", "pip", "install", "--target", str(site), "--upgrade", "--disable-pip-version-check"]
-    if wheels:
-        command += ["--no-index", "--find-links", wheels]
-    if python_version:
-        command += ["--python-version", python_version, "--only-binary=:all:"]
-    return command + list(DEPENDENCIES)
 
 
 def _add_block(path: Path, block: str) -> dict:
@@ -121,18 +90,19 @@ def install(target: Path, python: str, wheels: Optional[str] = None, python_vers
         raise InstallError(f"{plugin} exists but was not made by this installer; move it away first")
     target_created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    copy_sources(plugin)
+    copy_sources(plugin, "nuke")
     site = plugin / "site-packages"
     site.mkdir()
     (plugin / "init.py").write_text(PLUGIN_INIT.format(site=str(site), plugin=str(plugin)), encoding="utf-8")
     (plugin / "menu.py").write_text(PLUGIN_MENU, encoding="utf-8")
     if deps:
-        done = subprocess.run(pip_command(python, site, wheels, python_version), capture_output=True, text=True)
-        if done.returncode != 0:
+        try:
+            install_dependencies(python, site, wheels, python_version)
+        except InstallError:
             shutil.rmtree(plugin)
             if target_created:
                 target.rmdir()
-            raise InstallError(f"installing pyzmq and msgpack with {python} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+            raise
     undo = _add_block(target / "init.py", f"import nuke\nnuke.pluginAddPath({str(plugin)!r})\n")
     (plugin / MANIFEST).write_text(json.dumps({"init.py": undo, "target_created": target_created}, indent=1), encoding="utf-8")
     return plugin
@@ -156,10 +126,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--target", type=Path, help="the plugin folder (default ~/.nuke)")
     where.add_argument("--studio", action="store_true", help="the first folder of $NUKE_PATH")
-    parser.add_argument("--python", default=sys.executable, help="Nuke's Python interpreter, to install pyzmq and msgpack with")
-    parser.add_argument("--python-version", help="fetch binary wheels for this Python (3.9 Nuke 14, 3.10 Nuke 15, 3.11 Nuke 16)")
-    parser.add_argument("--wheels", help="install pyzmq and msgpack offline from this folder of wheels")
-    parser.add_argument("--no-deps", action="store_true", help="do not install pyzmq and msgpack (they are on Nuke's path)")
+    add_dependency_arguments(parser, sys.executable, "Nuke", "3.9 Nuke 14, 3.10 Nuke 15, 3.11 Nuke 16")
     parser.add_argument("--uninstall", action="store_true", help="remove what install added")
     args = parser.parse_args(argv)
     try:

@@ -1,24 +1,16 @@
 """The Infusion node's knobs: adding them to the Group, and reading them into the shared types."""
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Optional, Tuple, TypeVar
 
 import nuke
 
-from infusion.host_plugins.common import Connection, ShotSpec
+from infusion.host_plugins.common import (
+    OPTION_DEFAULTS, PRESETS, Connection, ShotSpec, chosen_option, default_cache_root)
 
-PRESETS = ("standard", "preview", "paper", "test")
-# The engine's own defaults of the matte options (engine/shot.py ShotRequest): a knob left at its
-# default sends nothing, so the shot says only what the compositor chose.
-OPTION_DEFAULTS = {"threshold": 0.01, "dilation": 0, "margin": 1.0}
 MARKER = "infusion_node"  # a hidden knob that tells an Infusion Group from any other Group
 T = TypeVar("T")
 BUTTON = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.{}(nuke.thisNode())"
-
-
-def default_cache() -> str:
-    return os.environ.get("INFUSION_CACHE") or os.path.join(os.path.expanduser("~"), "infusion_cache")
 
 
 def _add(node: nuke.Node, knob: nuke.Knob, value: object = None, tooltip: str = "") -> None:
@@ -49,7 +41,7 @@ def add_knobs(node: nuke.Node) -> None:
     _add(node, nuke.Int_Knob("dilation", "matte dilation"), OPTION_DEFAULTS["dilation"], "grow the matte by this many pixels")
     _add(node, nuke.Double_Knob("margin", "ROI margin"), OPTION_DEFAULTS["margin"], "context around the matte's box, in box sizes")
     _add(node, nuke.String_Knob("colorspace", "input colourspace"), "", "an OCIO name; empty: Nuke's working space")
-    _add(node, nuke.File_Knob("cache", "cache folder"), default_cache())
+    _add(node, nuke.File_Knob("cache", "cache folder"), default_cache_root())
     _add(node, nuke.PyScript_Knob("inpaint", "Inpaint", BUTTON.format("inpaint")))
     _add(node, nuke.PyScript_Knob("cancel", "Cancel", BUTTON.format("cancel")))
     _add(node, nuke.PyScript_Knob("reattach", "Re-attach", BUTTON.format("reattach")))
@@ -94,8 +86,8 @@ def _override(node: nuke.Node, name: str) -> Optional[int]:
 
 
 def _option(node: nuke.Node, name: str, kind: Callable[[Any], T]) -> Optional[T]:
-    value = kind(node[name].value())
-    return None if value == OPTION_DEFAULTS[name] else value
+    """The knob's value; None (nothing sent) at the engine's default."""
+    return chosen_option(name, kind(node[name].value()))
 
 
 def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int]) -> ShotSpec:
@@ -115,4 +107,4 @@ def connection(node: nuke.Node) -> Connection:
 
 
 def cache_root(node: nuke.Node) -> str:
-    return str(node["cache"].value()).strip() or default_cache()
+    return str(node["cache"].value()).strip() or default_cache_root()

@@ -1,0 +1,51 @@
+"""Small facts of a Fusion comp: its tools by name, its render range and name, a locked undo block.
+
+Fusion's Python bridge hands Lua tables over as dicts keyed 1.0, 2.0, ... and takes positional
+arguments only, so every call here is positional.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any, Dict, Iterator, Tuple
+
+
+def tool_name(tool: Any) -> str:
+    return str(tool.GetAttrs()["TOOLS_Name"])
+
+
+def tool_type(tool: Any) -> str:
+    """The tool's registry id: ``Loader``, ``MediaIn``, ``Saver``, ``PolylineMask`` ..."""
+    return str(tool.GetAttrs()["TOOLS_RegID"])
+
+
+def tools(comp: Any) -> Dict[str, Any]:
+    """Every tool of the comp by its name."""
+    return {tool_name(tool): tool for tool in comp.GetToolList().values()}
+
+
+def render_range(comp: Any) -> Tuple[int, int]:
+    """The comp's render range (what a render with no range renders)."""
+    attributes = comp.GetAttrs()
+    return int(attributes["COMPN_RenderStart"]), int(attributes["COMPN_RenderEnd"])
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a file name: letters, digits, ``-`` and ``_`` only."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "untitled"
+
+
+def comp_name(comp: Any) -> str:
+    return safe_name(str(comp.GetAttrs()["COMPS_Name"]))
+
+
+@contextlib.contextmanager
+def change(comp: Any, name: str) -> Iterator[None]:
+    """Changes to the comp as one undo step called ``name``, the comp locked meanwhile (no redraws, no pop-ups)."""
+    comp.Lock()
+    comp.StartUndo(name)
+    try:
+        yield
+    finally:
+        comp.Unlock()
+        comp.EndUndo(True)

@@ -1,0 +1,101 @@
+"""A fake of the part of Fusion's scripting API the Infusion panel calls (comp.py, ui.py), every
+call recorded (calls.py), and :class:`Host`: Fusion as a test drives it, the user's clicks and
+typing, Qt's timer ticks, the panel opened by the script's globals."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, Optional
+
+from .calls import api
+from .comp import Composition, Tool
+from .ui import BMD, Element, UIDispatcher, UIManager
+
+__all__ = ["BMD", "Composition", "Element", "Fusion", "Host", "Tool", "UIDispatcher", "UIManager"]
+
+
+class Fusion:
+    """The ``fu`` object: the UIManager, the current comp."""
+
+    def __init__(self, comp: Composition):
+        self.UIManager = UIManager()
+        self._comp = comp
+
+    @api
+    def GetCurrentComp(self) -> Composition:
+        return self._comp
+
+
+class Host:
+    """Fusion running the panel on ``comp``: ``open()`` runs the script as Fusion would."""
+
+    def __init__(self, comp: Composition):
+        self.comp, self.fusion, self.bmd = comp, Fusion(comp), BMD()
+
+    def globals(self) -> Dict[str, Any]:
+        """What a script of Scripts/Comp gets from Fusion."""
+        return {"fu": self.fusion, "fusion": self.fusion, "comp": self.comp, "bmd": self.bmd}
+
+    def open(self) -> Any:
+        """Open the panel (its event loop returns at once: the test is the loop)."""
+        from infusion.host_plugins.resolve import panel
+        return panel.main(self.fusion, self.comp, self.bmd)
+
+    @property
+    def dispatcher(self) -> UIDispatcher:
+        return self.bmd.dispatchers[-1]
+
+    @property
+    def window(self) -> Element:
+        return self.dispatcher.windows[-1]
+
+    @property
+    def items(self) -> Dict[str, Element]:
+        return self.window.items()
+
+    def text(self, name: str) -> str:
+        return str(self.items[name]._properties.get("Text", ""))
+
+    def type(self, name: str, value: Any) -> None:
+        """The user edits a field (a spin box's Value, a line edit's Text)."""
+        element = self.items[name]
+        setattr(element, "Value" if element._kind == "SpinBox" else "Text", value)
+
+    def choose(self, name: str, text: str) -> None:
+        """The user picks ``text`` in a combo box."""
+        element = self.items[name]
+        element.CurrentIndex = element.entries().index(text)
+
+    def click(self, button: str) -> None:
+        handler = self.window.On.handler(button, "Clicked")
+        assert handler is not None, f"nothing handles {button}.Clicked"
+        handler({"who": button, "what": "Clicked"})
+
+    def close(self) -> None:
+        handler = self.window.On.handler(self.window._properties["ID"], "Close")
+        assert handler is not None, "nothing handles the window's Close"
+        handler({"what": "Close"})
+
+    def tick(self) -> None:
+        """Qt's timer fires once (when the panel started it)."""
+        handler = self.dispatcher.On.handler("", "Timeout")
+        if handler is not None and any(t.running for t in self.fusion.UIManager.timers):
+            handler({"what": "Timeout"})
+
+    def pump(self, until: Callable[[], Any], timeout: float = 90.0) -> None:
+        """Tick every 20 ms until ``until()`` holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.tick()
+            if until():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; the status says {self.text('Status')!r}")
+            time.sleep(0.02)
+
+    def status(self) -> str:
+        return self.text("Status")
+
+    def loader(self) -> Optional[Tool]:
+        """The result Loader the panel made, by the name it kept in the comp."""
+        name = self.comp._data.get("Infusion", {}).get("ResultLoader")
+        return self.comp.tool(name) if name else None
