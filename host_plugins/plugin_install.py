@@ -4,14 +4,16 @@ Python 3.9+ runs it; nothing here is copied into a host."""
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 DEPENDENCIES = ("pyzmq>=25", "msgpack>=1.0")
 HOST_PLUGINS = Path(__file__).resolve().parent
 INSTALLER_NAME = "install.py"  # each host folder's installer, left out of the copied tree
+MANIFEST = "install.json"  # in the plugin folder: what install did, for uninstall to undo
 
 
 class InstallError(RuntimeError):
@@ -31,6 +33,16 @@ def copy_sources(folder: Path, host: str) -> None:
         for path in sorted(source.glob("*.py")):
             if path.name != INSTALLER_NAME:
                 shutil.copy2(path, destination / path.name)
+
+
+def write_manifest(plugin: Path, undo: Dict[str, Any]) -> None:
+    (plugin / MANIFEST).write_text(json.dumps(undo, indent=1), encoding="utf-8")
+
+
+def read_manifest(plugin: Path) -> Optional[Dict[str, Any]]:
+    """What install wrote in ``plugin`` for uninstall; None when this installer made no ``plugin``."""
+    path = plugin / MANIFEST
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def pip_command(python: str, site: Path, wheels: Optional[str], python_version: Optional[str]) -> List[str]:

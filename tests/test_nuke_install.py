@@ -9,9 +9,10 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-from typing import Dict
 
 import pytest
+
+from install_support import fake_python, snapshot
 
 from infusion.host_plugins import plugin_install
 from infusion.host_plugins.nuke import install
@@ -27,21 +28,6 @@ node = nuke.menu("Nodes").findItem("Infusion").findItem("Infusion")()
 print(json.dumps({"modules": [node_module.__file__, client.__file__], "name": node.name(), "knobs": sorted(node.knobs()),
                   "on_load": [c.__name__ for c, a, k in nuke._state.on_script_load], "path": sys.path[:2]}))
 """
-
-
-def fake_python(folder: Path, exit_code: int = 0) -> Path:
-    """An 'interpreter' that records its arguments and leaves a mark in pip's --target."""
-    script = folder / "nuke_python"
-    script.write_text(f"#!{sys.executable}\nimport json, pathlib, sys\n"
-                      f"pathlib.Path({str(folder / 'argv.json')!r}).write_text(json.dumps(sys.argv[1:]))\n"
-                      "pathlib.Path(sys.argv[sys.argv.index('--target') + 1], 'fake-pip').write_text('')\n"
-                      f"print('pip says no') if {exit_code} else None\nsys.exit({exit_code})\n")
-    script.chmod(0o755)
-    return script
-
-
-def snapshot(folder: Path) -> Dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_install_into_a_fresh_home_starts_in_nuke_and_uninstalls(tmp_path: Path) -> None:

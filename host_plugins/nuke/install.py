@@ -13,17 +13,16 @@ the plugin folder to Nuke's plugin path. Standard library only: any Python 3.9+ 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 from pathlib import Path
 from typing import List, Mapping, Optional
 
-from ..plugin_install import InstallError, add_dependency_arguments, copy_sources, install_dependencies
+from ..plugin_install import (
+    InstallError, add_dependency_arguments, copy_sources, install_dependencies, read_manifest, write_manifest)
 
 PLUGIN = "infusion_plugin"
-MANIFEST = "install.json"
 BEGIN = "# >>> infusion: added by the Infusion installer; its --uninstall removes this block >>>\n"
 END = "# <<< infusion <<<\n"
 PLUGIN_INIT = '''"""Added by the Infusion installer: the plugin's private packages (pyzmq, msgpack) come first."""
@@ -84,7 +83,7 @@ def install(target: Path, python: str, wheels: Optional[str] = None, python_vers
     """Install into ``target``; returns the plugin folder."""
     target = target.absolute()
     plugin = target / PLUGIN
-    if (plugin / MANIFEST).exists():
+    if read_manifest(plugin) is not None:
         uninstall(target)
     elif plugin.exists():
         raise InstallError(f"{plugin} exists but was not made by this installer; move it away first")
@@ -104,16 +103,16 @@ def install(target: Path, python: str, wheels: Optional[str] = None, python_vers
                 target.rmdir()
             raise
     undo = _add_block(target / "init.py", f"import nuke\nnuke.pluginAddPath({str(plugin)!r})\n")
-    (plugin / MANIFEST).write_text(json.dumps({"init.py": undo, "target_created": target_created}, indent=1), encoding="utf-8")
+    write_manifest(plugin, {"init.py": undo, "target_created": target_created})
     return plugin
 
 
 def uninstall(target: Path) -> bool:
     """Remove the plugin folder and the init.py block; False when nothing was installed there."""
     plugin = target.absolute() / PLUGIN
-    if not (plugin / MANIFEST).exists():
+    undo = read_manifest(plugin)
+    if undo is None:
         return False
-    undo = json.loads((plugin / MANIFEST).read_text(encoding="utf-8"))
     _remove_block(target.absolute() / "init.py", undo["init.py"])
     shutil.rmtree(plugin)
     if undo["target_created"] and not any(target.iterdir()):

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from infusion.host_plugins.common import (
     FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel as cancel_job, farm_argv,
-    infusion_command, reattach as reattach_job, send_to_farm as run_farm_command, unsupported_on_farm)
+    infusion_command, reattach as reattach_job, send_to_farm as run_farm_command)
 from infusion.protocol.client import EngineError
 from infusion.protocol.files import frame_path
 
@@ -64,6 +64,9 @@ class Panel:
         render.render(self.comp, {plate: source, **({matte: matte_tool} if matte_tool is not None else {})}, frames)
         return spec
 
+    def _shot_name(self, values: Dict[str, Any]) -> str:
+        return f"{comp_tools.comp_name(self.comp)}_{comp_tools.safe_name(values['Source'])}"
+
     def _next_job(self, values: Dict[str, Any]) -> UpdateQueue:
         """Stop following the previous job; the queue of the next, started with ``values``."""
         if self.follower is not None:
@@ -78,7 +81,7 @@ class Panel:
         values = self._values()
         root = fields.cache_root(values)
         key = hashlib.sha256(f"{self.comp.GetAttrs()['COMPS_FileName']}|{values['Source']}".encode()).hexdigest()[:12]
-        folder = os.path.join(root, "inputs", f"{comp_tools.comp_name(self.comp)}_{comp_tools.safe_name(values['Source'])}_{key}")
+        folder = os.path.join(root, "inputs", f"{self._shot_name(values)}_{key}")
         try:
             spec = self._render(values, os.path.join(folder, "plate.####.exr"), os.path.join(folder, "matte.####.exr"))
         except (ValueError, RuntimeError, OSError) as error:
@@ -114,16 +117,14 @@ class Panel:
         values = self._values()
         if not values["FarmFolder"]:
             return self._status("error: choose a farm folder (shared storage the farm can read)")
-        paths = FarmPaths.under(values["FarmFolder"], f"{comp_tools.comp_name(self.comp)}_{comp_tools.safe_name(values['Source'])}")
+        paths = FarmPaths.under(values["FarmFolder"], self._shot_name(values))
         try:
             spec = self._render(values, paths.plate, paths.matte)
             command = infusion_command(values["InfusionCommand"])
             bundle = run_farm_command(farm_argv(spec, paths, command, device=values["FarmDevice"]))
         except (ValueError, RuntimeError, OSError, FarmError) as error:
             return self._status(f"error: send to farm: {error}")
-        ignored = unsupported_on_farm(spec)
-        note = f" (the farm uses the preset's {', '.join(ignored)})" if ignored else ""
-        self._status(f"job bundle written to {bundle}; submit it with: deadline bundle submit {bundle}{note}")
+        self._status(f"job bundle written to {bundle}; submit it with: deadline bundle submit {bundle}")
 
     def refresh_tools(self, event: Any = None) -> None:
         """List the comp's tools again as source and matte choices."""

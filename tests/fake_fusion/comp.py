@@ -1,6 +1,6 @@
 """A fake Fusion composition: the calls the Infusion panel makes, with the signatures of the Fusion
-8 Scripting Guide (Composition, Operator/Tool, FlowView). Python's bridge to Fusion is positional
-only, so nothing here takes keywords the adapter could pass.
+8 Scripting Guide (Composition, Operator/Tool, FlowView). Python's bridge to Fusion takes positional
+arguments only (tests/test_resolve_api.py checks that the adapter passes no keywords).
 
 Tools are evaluated for real: a Loader (or a MediaIn) reads EXRs through its Clip and global
 in/out points, a Saver writes EXRs when the comp renders (OpenImageIO), so the engine receives
@@ -20,12 +20,12 @@ from .calls import api
 
 ENABLES = {"R": "OpenEXRFormat.RedEnable", "G": "OpenEXRFormat.GreenEnable", "B": "OpenEXRFormat.BlueEnable",
            "A": "OpenEXRFormat.AlphaEnable"}
-# A Loader keeps these when its global in point moves (Fusion trims or holds to keep the frames in place).
+# The inputs of each tool class the fake knows, before anything is set
 LOADER_DEFAULTS = {"Clip": "", "GlobalIn": 0.0, "GlobalOut": 0.0, "ClipTimeStart": 0.0, "ClipTimeEnd": 0.0,
                    "HoldFirstFrame": 0.0, "HoldLastFrame": 0.0}
 SAVER_DEFAULTS = {"Clip": "", "OutputFormat": "", "OpenEXRFormat.Depth": 0, "OpenEXRFormat.RedEnable": 1,
                   "OpenEXRFormat.GreenEnable": 1, "OpenEXRFormat.BlueEnable": 1, "OpenEXRFormat.AlphaEnable": 0}
-DEFAULTS = {"Loader": LOADER_DEFAULTS, "MediaIn": LOADER_DEFAULTS, "Saver": SAVER_DEFAULTS, "Merge": {}}
+DEFAULTS = {"Loader": LOADER_DEFAULTS, "MediaIn": LOADER_DEFAULTS, "Saver": SAVER_DEFAULTS}
 
 
 def numbered(path: str) -> Tuple[str, int, int, str]:
@@ -75,7 +75,7 @@ class Tool:
 
     @api
     def SetInput(self, id: str, value: Any, time: Optional[float] = None) -> None:
-        if id not in self._inputs and not id.startswith("OpenEXRFormat."):
+        if id not in self._inputs:
             raise RuntimeError(f"{self._attrs['TOOLS_Name']} ({self._regid}) has no input {id}")
         if id in ("GlobalIn", "GlobalOut"):
             self._move(id, float(value))
