@@ -1,11 +1,13 @@
 """Spreading a shot's values over the network's [-1, 1].
 
 The log-like encoding maps scene-linear 0..64 to [-1, 1], so an ordinary plate (linear 0..1)
-uses a fraction of that range: the waves of the demo span about 0.3 of it, a standard deviation
-near 0.09. Against unit-variance diffusion noise such a signal is buried until the last few dozen
-steps, and the sampler ends on the context's average colour. As the paper's images span [-1, 1]
-in full, the engine maps the lowest and highest known value of the shot to -1 and +1 (an affine
-map, the same for the three channels, undone exactly after sampling).
+uses a sliver of that range: the waves of the demo have a standard deviation near 0.1 there.
+Against unit-variance diffusion noise such a signal is buried until the last few steps, and the
+sampler ends on the context's average colour (a flat fill). The paper's images span [-1, 1] with
+a standard deviation of roughly a third to a half, so the engine maps the known pixels the same
+way: their mean to 0 and SIGMAS standard deviations (of the widest channel) to +-1, never wider
+than the known values reach. The map is affine, the same for the three channels, and undone
+after sampling; the fill stays inside the band (x0 is clipped to [-1, 1] as in the paper).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+SIGMAS = 3.0  # the band the network's [-1, 1] covers, in standard deviations of the known pixels
 MIN_SPAN = 0.05  # a flat plate is not stretched more than 40x: its noise would become texture
 
 
@@ -25,13 +28,16 @@ class ValueRange:
 
     @classmethod
     def of_known(cls, video: torch.Tensor, hole: torch.Tensor) -> "ValueRange":
-        """The range of the known pixels of ``video`` (3,T,H,W) outside ``hole`` (T,H,W)."""
-        known = video[:, ~hole]
+        """The band of the known pixels of ``video`` (3,T,H,W) outside ``hole`` (T,H,W)."""
+        known = video[:, ~hole].double()
         if known.numel() == 0:
             return cls(-1.0, 1.0)
-        low, high = float(known.min()), float(known.max())
-        middle, half = (low + high) / 2.0, max(high - low, MIN_SPAN) / 2.0
-        return cls(middle - half, middle + half)
+        mean, spread = float(known.mean()), SIGMAS * float(known.std(dim=1, correction=0).max())
+        low, high = max(float(known.min()), mean - spread), min(float(known.max()), mean + spread)
+        if high - low < MIN_SPAN:
+            middle = (low + high) / 2.0
+            low, high = middle - MIN_SPAN / 2.0, middle + MIN_SPAN / 2.0
+        return cls(low, high)
 
     def to_network(self, encoded: torch.Tensor) -> torch.Tensor:
         """Encoded values to the network's range: ``low`` -> -1, ``high`` -> +1."""

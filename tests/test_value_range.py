@@ -3,18 +3,26 @@ import torch
 from conftest import tiny_shot
 from infusion.engine.inpaint import inpaint
 from infusion.engine.presets import preset
-from infusion.engine.value_range import MIN_SPAN, ValueRange
+from infusion.engine.value_range import MIN_SPAN, SIGMAS, ValueRange
 
 
-def test_known_values_span_the_network_range_and_come_back():
-    video = torch.rand(3, 4, 8, 8) * 0.3 - 0.7  # an ordinary plate: a small part of [-1, 1]
-    hole = torch.zeros(4, 8, 8, dtype=torch.bool)
-    hole[:, 2:5, 2:5] = True
+def test_known_values_get_a_third_of_the_network_range_per_standard_deviation():
+    generator = torch.Generator().manual_seed(0)
+    video = torch.randn(3, 4, 16, 16, generator=generator) * 0.05 - 0.4  # an ordinary plate, encoded
+    hole = torch.zeros(4, 16, 16, dtype=torch.bool)
+    hole[:, 4:9, 4:9] = True
     video[:, hole] = 5.0  # whatever lies under the matte is not looked at
     values = ValueRange.of_known(video, hole)
     stretched = values.to_network(video)[:, ~hole]
-    assert abs(float(stretched.min()) + 1.0) < 1e-6 and abs(float(stretched.max()) - 1.0) < 1e-6
+    assert abs(float(stretched.mean())) < 1e-5
+    assert abs(float(stretched.std(dim=1, correction=0).max()) - 1.0 / SIGMAS) < 1e-5
     assert torch.allclose(values.from_network(values.to_network(video))[:, ~hole], video[:, ~hole], atol=1e-6)
+
+
+def test_short_tailed_values_span_no_more_than_they_reach():
+    video = torch.linspace(-0.7, -0.4, 2 * 8 * 8).reshape(1, 2, 8, 8).repeat(3, 1, 1, 1)  # uniform: 3 sigma overshoots
+    values = ValueRange.of_known(video, torch.zeros(2, 8, 8, dtype=torch.bool))
+    assert abs(values.low + 0.7) < 1e-6 and abs(values.high + 0.4) < 1e-6
 
 
 def test_a_flat_plate_is_not_stretched_past_the_minimum_span():
