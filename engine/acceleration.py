@@ -12,9 +12,14 @@ contiguous), which ``infusion bench`` times beside it. What was measured to pay 
   is exactly zero.
 - channels_last_3d (NDHWC) everywhere: oneDNN's conv3d is faster in that layout on the CPU and
   cuDNN's on the GPU. Deterministic run to run in one environment, so resume stays bit-identical.
-- bf16 autocast on CUDA only: on CPUs without AVX-512-BF16/AMX it is many times slower than fp32.
-- torch.compile: off by default (compiling takes minutes and did not pay on the CPU); when asked
-  for and it fails, the network runs eagerly and ``compile_error`` says why.
+- bf16 autocast on CUDA only: on an AVX2 CPU it is ~50x slower than fp32, and on a Xeon with
+  AVX-512-BF16 but no AMX still 1.3x slower than the fp32 path with the twin.
+- cuDNN's autotuner (``torch.backends.cudnn.benchmark``) on CUDA: the shapes are fixed within a
+  run, and it picks faster conv3d kernels (H100, 20x240x432: training step 32.3 -> 30.9 ms).
+- torch.compile: on by default on CUDA (about half a minute to compile; H100, 20x240x432 with the
+  autotuner: training step 30.9 -> 25.8 ms, sampling step 12.1 -> 9.6 ms, by fusing the layout
+  and dtype copies around the convolutions), off on the CPU (minutes to compile, no gain). When
+  it fails, the network runs eagerly and ``compile_error`` says why.
 
 The wrapper keeps the parameters of the wrapped U-Net (state dicts load and save unchanged) and
 always returns fp32 in the default layout, so callers see no difference but speed.
@@ -39,23 +44,28 @@ class Acceleration:
     autocast_bf16: bool = False
     compile: bool = False
     onednn_twin: bool = False
+    cudnn_benchmark: bool = False
 
     @classmethod
     def reference(cls) -> "Acceleration":
         return cls()
 
     @classmethod
-    def for_device(cls, device: torch.device, compile: bool = False) -> "Acceleration":
-        """The engine's choice: channels_last_3d always, bf16 autocast on CUDA, the oneDNN twin on the CPU."""
+    def for_device(cls, device: torch.device, compile: Optional[bool] = None) -> "Acceleration":
+        """The engine's choice: channels_last_3d always; on CUDA bf16 autocast, the cuDNN autotuner
+        and torch.compile (``compile`` None: on CUDA only); on the CPU the oneDNN twin."""
         cuda = torch.device(device).type == "cuda"
-        return cls(channels_last=True, autocast_bf16=cuda, compile=compile, onednn_twin=not cuda)
+        return cls(channels_last=True, autocast_bf16=cuda, compile=cuda if compile is None else compile,
+                   onednn_twin=not cuda, cudnn_benchmark=cuda)
 
     def describe(self) -> Dict[str, bool]:
         return {"channels_last_3d": self.channels_last, "autocast_bf16": self.autocast_bf16, "compile": self.compile,
-                "onednn_twin": self.onednn_twin}
+                "onednn_twin": self.onednn_twin, "cudnn_benchmark": self.cudnn_benchmark}
 
     def wrap(self, model: UNet3D) -> "AcceleratedNetwork":
         """The network behind these levers (sharing ``model``'s parameters, converted in place)."""
+        if self.cudnn_benchmark:
+            torch.backends.cudnn.benchmark = True  # process-wide; harmless to every other caller
         if self.channels_last:
             model.to(memory_format=torch.channels_last_3d)
         if self.onednn_twin:
@@ -86,7 +96,16 @@ class AcceleratedNetwork(nn.Module):
         self.model = model
         self.acceleration = acceleration
         self.compile_error: Optional[str] = None
-        self._forward: Any = torch.compile(model) if acceleration.compile else model
+        forward: Any = model
+        if acceleration.compile:
+            try:
+                forward = torch.compile(model)
+            except Exception as error:  # no compiler in this environment: eager for good
+                self._note_compile_error(error)
+        self._forward = forward
+
+    def _note_compile_error(self, error: Exception) -> None:
+        self.compile_error = f"{type(error).__name__}: {error}".splitlines()[0]
 
     def _autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
         if self.acceleration.autocast_bf16:
@@ -104,7 +123,7 @@ class AcceleratedNetwork(nn.Module):
             except Exception as error:  # a compiler failure: fall back to eager for good
                 if self._forward is self.model:
                     raise
-                self.compile_error = f"{type(error).__name__}: {error}".splitlines()[0]
+                self._note_compile_error(error)
                 self._forward = self.model
                 out = self.model(x_t, condition, t)
         return out.float().contiguous()

@@ -47,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--e2e-intervals", type=int, default=2, help="intervals of the shortened run (default 2; 0 skips it)")
     parser.add_argument("--e2e-train-steps", type=int, default=10, help="training steps per interval there (default 10)")
     parser.add_argument("--e2e-sample-steps", type=int, default=5, help="sampling steps per interval there (default 5)")
-    parser.add_argument("--compile", action="store_true", help="add torch.compile to the fast path (eager fallback)")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                        help="torch.compile in the fast path (eager fallback; default: on for CUDA only)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 

@@ -13,7 +13,7 @@ path's acceleration (the end-to-end reference differs from fast only in the netw
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -43,7 +43,7 @@ class BenchPath:
     """One path's network, optimizer, generators and sampler state at the bench shape."""
 
     def __init__(self, name: str, settings: Settings, device: torch.device, video: torch.Tensor,
-                 hole: torch.Tensor, compile: bool = False):
+                 hole: torch.Tensor, compile: Optional[bool] = None):
         self.name, self.settings, self.device = name, settings, device
         self.acceleration = Acceleration.for_device(device, compile) if name == "fast" else Acceleration.reference()
         torch.manual_seed(settings.seed)

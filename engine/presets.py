@@ -18,7 +18,7 @@ PRESETS: Dict[str, Settings] = {
     # steps sampled with 5 strided steps each, training on 8-frame 32x32 crops.
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, window_frames=8, train_crop=32,
-        learning_rate=2e-3, working_size=64, log_every=10, preset="preview",
+        learning_rate=1e-3, working_size=64, log_every=10, preset="preview",
     ),
     # GPU default: the paper's network and full DDPM sampling, 2k steps per interval (the paper
     # found 2k enough on simple textures).

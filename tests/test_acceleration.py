@@ -12,7 +12,10 @@ def inputs():
 
 def test_engine_choice_per_device():
     assert Acceleration.for_device(torch.device("cpu")) == Acceleration(channels_last=True, onednn_twin=True)
-    assert Acceleration.for_device(torch.device("cuda", 0)) == Acceleration(channels_last=True, autocast_bf16=True)
+    assert Acceleration.for_device(torch.device("cuda", 0)) == Acceleration(
+        channels_last=True, autocast_bf16=True, compile=True, cudnn_benchmark=True)
+    assert not Acceleration.for_device(torch.device("cuda", 0), compile=False).compile
+    assert Acceleration.for_device(torch.device("cpu"), compile=True).compile
     assert not any(Acceleration.reference().describe().values())
 
 
@@ -58,3 +61,14 @@ def test_a_failing_compiler_falls_back_to_eager(monkeypatch):
     out = network(*inputs())
     assert "no compiler here" in network.compile_error
     assert torch.equal(out, model(*inputs()))
+
+
+def test_a_compiler_that_cannot_start_leaves_the_network_eager(monkeypatch):
+    def unavailable(model):
+        raise ImportError("torch._dynamo is not importable")
+
+    monkeypatch.setattr(torch, "compile", unavailable)
+    model = UNet3D(channels=8)
+    network = Acceleration(compile=True).wrap(model)
+    assert "not importable" in network.compile_error
+    assert torch.equal(network(*inputs()), model(*inputs()))
