@@ -42,7 +42,7 @@ def test_bench_json_reports_both_paths_and_their_ratio():
     assert set(report["paths"]) == {"reference", "fast"}
     assert not any(report["paths"]["reference"]["acceleration"].values())
     assert report["paths"]["fast"]["acceleration"] == {"channels_last_3d": True, "autocast_bf16": False,
-                                                       "compile": False, "onednn_twin": True}
+                                                       "compile": False, "onednn_twin": True, "cudnn_benchmark": False}
     for path in report["paths"].values():
         assert path["train_step"]["repeats"] == 2 and path["train_step"]["min_s"] <= path["train_step"]["median_s"]
         assert path["sample_step"]["median_s"] > 0 and path["end_to_end"]["seconds"] > 0
