@@ -272,6 +272,11 @@ class EngineClient:
     def _request(self, kind: str, blobs: Sequence[Payload] = (), timeout: Optional[float] = None, **fields: Any) -> Dict[str, Any]:
         return self._request_with_payloads(kind, blobs, timeout, **fields)[0]
 
+    def _ping_every(self) -> float:
+        """Seconds between pings: the engine forgets an attached client silent for three of *its*
+        heartbeats (the welcome says how long one is), so ping at least that often."""
+        return min(self.heartbeat, float(self.engine.get("heartbeat") or self.heartbeat))
+
     def _next_job_message(self, job: str) -> Optional[Message]:
         """The next event of ``job``; None when the engine fell silent or restarted (reconnect).
 
@@ -286,13 +291,13 @@ class EngineClient:
                     self._last_beat = time.monotonic()
                     return message
             now = time.monotonic()
-            if now - self._last_beat > 3 * self.heartbeat:
-                return None
-            if now - self._last_ping >= self.heartbeat:
+            if now - self._last_ping >= self._ping_every():
                 self._send(m.PING)
                 self._last_ping = now
             message = self._receive(self.heartbeat / 2)
-            if message is None:
+            if message is None:  # silence is judged only after asking: a slow caller is not a silent engine
+                if time.monotonic() - self._last_beat > 3 * self.heartbeat:
+                    return None
                 continue
             header = message.header
             if header.get("instance", instance) != instance:

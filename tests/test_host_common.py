@@ -56,8 +56,8 @@ def run(follower: Follower) -> Update:
 def test_follower_submits_follows_and_fills_the_cache(engine: Engine, workspace: Path) -> None:
     updates: List[Update] = []
     root = str(workspace / "cache")
-    # Enough training that the job is still running when the follower subscribes, even on a loaded
-    # machine: a replay leaves out progress that later events superseded.
+    # A job that outlasts the engine's silence limit (three of its 0.5 s heartbeats): the follower,
+    # at the default 2 s heartbeat, must stay attached and see every interval's progress.
     result = run(Follower(connection(engine), root, updates.append,
                           spec=spec(workspace, variants=2, dilation=1, train_steps=200)))
     assert result.state == "done" and result.progress == 1.0 and result.variants == 2 and result.frames_done == 4

@@ -41,7 +41,7 @@ def result_file(node: nuke.Node) -> str:
 
 
 def test_create_inpaint_and_show_the_finished_frames(shot: Path, engine: Engine, tmp_path: Path) -> None:
-    node = comp(shot, engine.endpoint, tmp_path / "cache", variants=2, train_steps=200)  # still running when followed
+    node = comp(shot, engine.endpoint, tmp_path / "cache", variants=2, train_steps=200)  # outlasts the engine's silence limit
     assert node.name() == "Infusion1" and node.input(0).name() == "Plate" and node.Class() == "Group"
     assert {"engine", "first", "preset", "seed", "variants", "show_variant", "matte_channel", "threshold", "dilation",
             "margin", "colorspace", "cache", "intervals", "train_steps", "sample_steps", "window_frames", "inpaint",

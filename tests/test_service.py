@@ -37,7 +37,7 @@ def engine(workspace: Path):
 
 
 def connect(endpoint: str, **options) -> EngineClient:
-    client = EngineClient(endpoint, timeout=10, heartbeat=0.5, reconnect_timeout=60, **options)
+    client = EngineClient(endpoint, **{"timeout": 10, "heartbeat": 0.5, "reconnect_timeout": 60, **options})
     client.connect()
     return client
 
@@ -128,6 +128,19 @@ def test_status_answers_fast_while_training_and_cancel_is_immediate(engine: Engi
         assert time.monotonic() - start < 2.0
         wait_for(lambda: client.status(job)["state"] == "cancelled" and client.status(job)["device"] is None)
         assert client.cancel(job)["state"] == "cancelled"  # cancelling twice is harmless
+
+
+def test_a_client_with_a_slower_heartbeat_than_the_engine_stays_attached(engine: Engine, workspace: Path) -> None:
+    """The engine (heartbeat 0.5 s) forgets clients silent for 1.5 s: one set to 2 s pings at the engine's rate."""
+    with connect(engine.endpoint, heartbeat=2.0) as client:
+        job = submit(client, workspace, train_steps=200, seed=12)["job"]
+        reconnects = []
+        client.reconnect = lambda: reconnects.append(time.monotonic())  # type: ignore[method-assign]
+        events = list(client.events(job, fetch_frames=False))
+        assert events[-1].type == "done" and not reconnects
+        progress = [e.fields for e in events if e.type == "progress" and e.fields.get("phase") in ("train", "sample")]
+        assert {fields["interval"] for fields in progress} == {0, 1}
+        assert [e.fields["interval"] for e in events if e.type == "preview"] == [0, 1]
 
 
 def test_disconnect_reattach_and_two_clients_at_once(engine: Engine, workspace: Path, tmp_path: Path) -> None:
