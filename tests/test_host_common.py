@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import List
 
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from infusion.host_plugins.common import (
-    Connection, FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel, farm_argv, infusion_command,
+    Connection, FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel, cancel_in_background, farm_argv, infusion_command,
     progress_message, reattach, send_to_farm, unsupported_on_farm)
 from infusion.protocol.files import frame_path
 
@@ -105,10 +106,23 @@ def test_cancel_from_the_ui_and_from_a_progress_dialog(engine: Engine, workspace
     assert cancel(connection(engine), follower.job)["state"] == "cancelled"
     follower.join(30)
     assert follower.result.state == "cancelled" and ResultCache(root, follower.job).state()["state"] == "cancelled"
+    answers: List[Update] = []  # from a UI thread: the engine's answer arrives on a thread of its own
+    cancel_in_background(connection(engine), follower.job, answers.append).join(30)
+    assert [(u.job, u.state, u.message) for u in answers] == [(follower.job, "cancelled", "cancelled")]
 
     dialog = Follower(connection(engine), root, lambda update: None, spec=spec(workspace, seed=8, train_steps=2000),
                       cancel_requested=lambda: True)
     assert run(dialog).state == "cancelled" and dialog.job != follower.job
+
+
+def test_cancel_in_background_never_waits_on_the_engine() -> None:
+    answers: List[Update] = []
+    started = time.monotonic()
+    thread = cancel_in_background(Connection("tcp://127.0.0.1:9", timeout=0.5), "ab" * 6, answers.append)
+    assert time.monotonic() - started < 0.5 and thread.daemon and not answers
+    thread.join(10)
+    assert not thread.is_alive() and [(u.job, u.state) for u in answers] == [("ab" * 6, "error")]
+    assert answers[0].error.startswith("engine_unavailable") and answers[0].message == f"error: {answers[0].error}"
 
 
 def test_stop_leaves_the_job_running_and_reattach_finishes_it(engine: Engine, workspace: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from nuke_support import comp, fake_host, nuke
 from service_support import FIRST, LAST, Engine, make_shot, read_exr
 
-from infusion.host_plugins.common import ResultCache
+from infusion.host_plugins.common import Connection, ResultCache
 from infusion.host_plugins.nuke import knobs, node as infusion_node
 
 pytestmark = pytest.mark.timeout(120)
@@ -77,9 +78,9 @@ def test_cancel_from_the_button_and_from_the_progress_dialog(shot: Path, engine:
     fake_host.press(node, "inpaint")
     fake_host.pump(until=lambda: "train step" in status(node))
     fake_host.press(node, "cancel")
-    assert status(node) == "cancelled"  # the engine's answer; the follower then sees the event
+    assert status(node) == "cancelling..."  # at once; the engine's answer and the follower's event follow
     cache = ResultCache(str(tmp_path / "cache"), str(node["job"].value()))
-    fake_host.pump(until=lambda: cache.state()["state"] == "cancelled")
+    fake_host.pump(until=lambda: cache.state()["state"] == "cancelled" and status(node) == "cancelled")
 
     node["seed"].setValue(5)
     fake_host.press(node, "inpaint")
@@ -126,6 +127,26 @@ def test_errors_appear_as_messages(shot: Path, engine: Engine, tmp_path: Path) -
     fake_host.press(node, "inpaint")
     assert fake_host.messages()[-1] == "Infusion (Infusion1): could not render the inputs: connect a Source input"
     fake_host.messages().clear()
+
+
+def test_cancel_never_waits_on_the_engine(shot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(knobs, "connection", lambda node: Connection(str(node["engine"].value()), timeout=0.5))
+    node = comp(shot, "tcp://127.0.0.1:9", tmp_path / "cache")  # no engine answers there
+    node["job"].setValue("ab" * 6)
+    fake_host.messages().clear()
+    started = time.monotonic()
+    fake_host.press(node, "cancel")
+    assert time.monotonic() - started < 0.5 and status(node) == "cancelling..." and not fake_host.messages()
+    fake_host.pump(until=fake_host.messages, timeout=10)  # the error, on the main thread
+    assert fake_host.messages() == [f"Infusion (Infusion1): {status(node)[len('error: '):]}"]
+    assert status(node).startswith("error: engine_unavailable")
+
+    fake_host.messages().clear()  # an answer for a job the node no longer shows is left out
+    fake_host.press(node, "cancel")
+    node["job"].setValue("")  # as Inpaint does
+    later = time.monotonic() + 2.0
+    fake_host.pump(until=lambda: time.monotonic() > later)
+    assert not fake_host.messages() and status(node) == "cancelling..."
 
 
 def test_send_to_farm_renders_and_writes_a_bundle(shot: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from fake_fusion.comp import read_channels
 from resolve_support import PLATE_POSITION, open_panel, shot_comp
 from service_support import FIRST, LAST, Engine, make_shot, read_exr
 
-from infusion.host_plugins.common import ResultCache
+from infusion.host_plugins.common import Connection, ResultCache
 from infusion.host_plugins.resolve import fields
 
 pytestmark = pytest.mark.timeout(180)
@@ -80,10 +81,27 @@ def test_cancel(shot: Path, engine: Engine, tmp_path: Path) -> None:
     host.click("Inpaint")
     host.pump(lambda: "train step" in host.status())
     host.click("Cancel")
-    assert host.status() == "cancelled"  # the engine's answer; then the follower's
-    host.pump(lambda: ResultCache(str(tmp_path / "cache"), host.text("Job")).state().get("state") == "cancelled")
+    assert host.status() == "cancelling..."  # at once; then the engine's answer and the follower's
+    host.pump(lambda: ResultCache(str(tmp_path / "cache"), host.text("Job")).state().get("state") == "cancelled"
+              and host.status() == "cancelled")
     assert host.status() == "cancelled"
     assert host.loader() is None
+
+
+def test_cancel_never_waits_on_the_engine(shot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fields, "connection", lambda values: Connection(str(values["Engine"]), timeout=0.5))
+    host, _ = open_panel(shot_comp(shot, tmp_path / "deliver"), DEAD_ENGINE, tmp_path / "cache", Job="ab" * 6)
+    started = time.monotonic()
+    host.click("Cancel")
+    assert time.monotonic() - started < 0.5 and host.status() == "cancelling..."
+    host.pump(lambda: host.status() != "cancelling...", timeout=10)  # the timer shows the error
+    assert host.status().startswith("error: engine_unavailable"), host.status()
+
+    host.click("Cancel")  # an answer for a job the panel no longer shows is left out
+    host.type("Job", "cd" * 6)
+    later = time.monotonic() + 2.0
+    host.pump(lambda: time.monotonic() > later)
+    assert host.status() == "cancelling..."
 
 
 def test_reopened_comp_reattaches_to_the_job_and_later_to_the_cache(shot: Path, engine: Engine, tmp_path: Path) -> None:

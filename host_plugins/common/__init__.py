@@ -25,7 +25,9 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
         .start()  .stop() (detach, the job runs on)  .join()  .job  .result (last Update)
     reattach(connection, cache_root, job, on_update, cancel_requested=f) -> Follower | None
         # None: the cache held the whole result, on_update got it at once (no engine needed)
-    cancel(connection, job) -> job summary    # from the UI thread; the follower ends on "cancelled"
+    cancel(connection, job) -> job summary    # waits on the engine (up to its timeout); a follower ends on "cancelled"
+    cancel_in_background(connection, job, on_done) -> started daemon Thread   # for a UI thread: never waits;
+        # on_done(Update(job, state, message=state) | Update(job, "error", message="error: ...", error)) from that thread
     follow(client, cache, on_update, cancel_requested, stop_requested) -> Update  # what Follower runs
 
     Update(job, state, progress, message, frames, variants, preview, frames_done, error)
@@ -42,17 +44,18 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
     unsupported_on_farm(spec) -> [names]       # choices the farm CLI does not carry
 
 Errors from the engine arrive as ``Update(state="error", error="code: message")`` (a Follower)
-or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``).
+or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``); ``cancel_in_background``
+hands them to ``on_done`` as ``Update(state="error")``.
 """
 from .cache import ResultCache, default_cache_root
 from .connection import DEFAULT_ADDRESS, Connection
 from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm, unsupported_on_farm
 from .follow import Update, cached_update, follow, progress_message
-from .session import Follower, cancel, reattach
+from .session import Follower, cancel, cancel_in_background, reattach
 from .shot import OPTION_DEFAULTS, PRESETS, ShotSpec, chosen_option
 
 __all__ = [
     "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "OPTION_DEFAULTS", "PRESETS", "ResultCache",
-    "ShotSpec", "Update", "cached_update", "cancel", "chosen_option", "default_cache_root", "farm_argv", "follow",
-    "infusion_command", "progress_message", "reattach", "send_to_farm", "unsupported_on_farm",
+    "ShotSpec", "Update", "cached_update", "cancel", "cancel_in_background", "chosen_option", "default_cache_root",
+    "farm_argv", "follow", "infusion_command", "progress_message", "reattach", "send_to_farm", "unsupported_on_farm",
 ]

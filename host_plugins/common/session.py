@@ -2,7 +2,9 @@
 
 A :class:`Follower` is a thread with its own ``EngineClient`` (clients are single-thread): it
 submits the shot if given one, then follows the job into the cache, calling ``on_update`` from
-its own thread. :func:`cancel` and :func:`reattach` are quick calls for the UI thread.
+its own thread. :func:`reattach` is a quick call for the UI thread (it reads the cache and starts
+a Follower); :func:`cancel` waits on the engine (up to the connection's timeout when none answers),
+so a UI thread calls :func:`cancel_in_background` instead.
 """
 from __future__ import annotations
 
@@ -65,6 +67,25 @@ def cancel(connection: Connection, job: str) -> Dict[str, Any]:
         return client.cancel(job)
     finally:
         client.close()
+
+
+def cancel_in_background(connection: Connection, job: str, on_done: OnUpdate) -> threading.Thread:
+    """:func:`cancel` on a daemon thread, so that the UI thread never waits on the engine; returns
+    the started thread. ``on_done`` is called once, from that thread (the host moves the call to
+    its UI thread): ``Update(job, state, message=state)`` with the job's state after the cancel, or
+    ``Update(job, "error", message="error: ...", error="code: message")`` when it failed."""
+    def run() -> None:
+        try:
+            summary = cancel(connection, job)
+        except Exception as error:  # the thread's edge: every failure reaches the host's UI
+            on_done(Update(job, "error", message=f"error: {error}", error=str(error)))
+            return
+        state = str(summary.get("state", ""))
+        on_done(Update(job, state, float(summary.get("progress") or 0.0), message=state))
+
+    thread = threading.Thread(target=run, name=f"infusion-cancel-{job}", daemon=True)
+    thread.start()
+    return thread
 
 
 def reattach(connection: Connection, cache_root: str, job: str, on_update: OnUpdate,

@@ -1,10 +1,11 @@
 """The Infusion node: creating it and what its buttons do.
 
 Inpaint renders the inputs (main thread, Nuke's own render progress), then a Follower thread
-submits and follows the job; Cancel and Re-attach talk to the engine briefly from the main thread;
-Send to farm renders to the farm folder and runs ``infusion farm submit``. A node shows one job:
-starting another retires the previous progress (it reports nothing more) and stops its follower
-after its next event (the job itself runs on in the engine).
+submits and follows the job; Cancel asks the engine from a thread of its own and shows the answer
+on the main thread; Re-attach reads the cache or starts a Follower (the main thread never waits on
+the engine); Send to farm renders to the farm folder and runs ``infusion farm submit``. A node
+shows one job: starting another retires the previous progress (it reports nothing more) and stops
+its follower after its next event (the job itself runs on in the engine).
 """
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from typing import Dict, Optional, Tuple, cast
 import nuke
 
 from infusion.host_plugins.common import (
-    FarmError, FarmPaths, Follower, ResultCache, cancel as cancel_job, farm_argv, infusion_command,
+    FarmError, FarmPaths, Follower, ResultCache, Update, cancel_in_background, farm_argv, infusion_command,
     reattach as reattach_job, send_to_farm as run_farm_command, unsupported_on_farm)
-from infusion.protocol.client import EngineError
 
 from . import graph, knobs
 from .progress import NodeProgress, shown_variant
@@ -89,15 +89,25 @@ def inpaint(node: nuke.Node) -> None:
 
 
 def cancel(node: nuke.Node) -> None:
-    """Cancel the node's job on the engine; its follower reports ``cancelled``."""
+    """Cancel the node's job on the engine without waiting for it: ``cancelling...`` at once, then
+    the engine's answer (or its error, as a message) on the main thread; a follower reports ``cancelled``."""
     job = str(node["job"].value())
     if not job:
         return _fail(node, "no job to cancel")
-    try:
-        summary = cancel_job(knobs.connection(node), job)
-    except EngineError as error:
-        return _fail(node, str(error))
-    node["status"].setValue(summary["state"])
+    node["status"].setValue("cancelling...")
+    node_name = node.fullName()
+    cancel_in_background(knobs.connection(node), job,
+                         lambda outcome: nuke.executeInMainThread(_cancelled, args=(node_name, outcome)))
+
+
+def _cancelled(node_name: str, outcome: Update) -> None:
+    """Main thread: the engine's answer to Cancel, unless the node is gone or shows another job now."""
+    node = nuke.toNode(node_name)
+    if node is None or str(node["job"].value()) != outcome.job:
+        return
+    if outcome.state == "error":
+        return _fail(node, outcome.error)
+    node["status"].setValue(outcome.message)
 
 
 def reattach(node: nuke.Node) -> None:

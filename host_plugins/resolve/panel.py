@@ -2,7 +2,9 @@
 
 Everything here runs on Fusion's UI thread. Inpaint and Send to farm render the inputs there
 (Fusion's own render progress); a Follower thread then submits and follows the job, its updates
-wait in an :class:`UpdateQueue` that the timer empties every ``POLL_MS``. The panel shows one
+wait in an :class:`UpdateQueue` that the timer empties every ``POLL_MS``; Cancel asks the engine
+from a thread of its own, its answer waits in another queue (the UI thread never waits on the
+engine; Re-attach reads the cache or starts a Follower). The panel shows one
 job: starting another stops following the previous one (the job itself runs on in the engine).
 """
 from __future__ import annotations
@@ -12,9 +14,8 @@ import os
 from typing import Any, Dict, Optional, Tuple
 
 from infusion.host_plugins.common import (
-    FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel as cancel_job, farm_argv,
+    FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel_in_background, farm_argv,
     infusion_command, reattach as reattach_job, send_to_farm as run_farm_command)
-from infusion.protocol.client import EngineError
 from infusion.protocol.files import frame_path
 
 from . import comp_tools, fields, render, result, window
@@ -29,6 +30,7 @@ class Panel:
     def __init__(self, comp: Any, items: Dict[str, Any]):
         self.comp, self.items = comp, items
         self.updates = UpdateQueue()
+        self.cancels = UpdateQueue()  # the engine's answers to Cancel
         self.follower: Optional[Follower] = None
         self.job_values: Dict[str, Any] = {}  # the fields when the job followed now was started
         self.shown = 0  # how many frames the result Loader showed
@@ -93,15 +95,13 @@ class Panel:
         self.follower.start()
 
     def cancel(self, event: Any = None) -> None:
-        """Cancel the job on the engine; its Follower then reports ``cancelled``."""
+        """Cancel the job on the engine without waiting for it: ``cancelling...`` at once, the timer
+        shows the engine's answer (or its error); a Follower of the job then reports ``cancelled``."""
         values = self._values()
         if not values["Job"]:
             return self._status("error: no job to cancel")
-        try:
-            summary = cancel_job(fields.connection(values), values["Job"])
-        except EngineError as error:
-            return self._status(f"error: {error}")
-        self._status(str(summary["state"]))
+        self._status("cancelling...")
+        cancel_in_background(fields.connection(values), values["Job"], self.cancels)
 
     def reattach(self, event: Any = None) -> None:
         """Follow the job in the ``job id`` field again, or show its result from the cache."""
@@ -133,7 +133,8 @@ class Panel:
     # --- the timer -------------------------------------------------------------------------------
 
     def poll(self, event: Any = None) -> None:
-        """Show what the Follower reported since the last tick; the result Loader follows the last report."""
+        """Show what the Follower (and the engine, to Cancel) reported since the last tick; the result
+        Loader follows the Follower's last report."""
         taken = self.updates.take()
         for update in taken:
             if update.job and update.job != str(self.items["Job"].Text):
@@ -142,6 +143,9 @@ class Panel:
             self._status(update.message, update.progress)
         if taken:
             self._show_result(taken[-1])
+        for outcome in self.cancels.take():  # shown while the job field still names the cancelled job
+            if outcome.job == str(self.items["Job"].Text):
+                self._status(outcome.message)
 
     def _show_result(self, update: Update) -> None:
         """Point the result Loader at the frames of variant 1 that landed, once the first one is here."""
