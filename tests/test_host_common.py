@@ -16,7 +16,7 @@ import pytest
 
 from infusion.host_plugins.common import (
     Connection, FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel, cancel_in_background, farm_argv, infusion_command,
-    progress_message, reattach, send_to_farm, unsupported_on_farm)
+    progress_message, reattach, send_to_farm, shown_variant, unsupported_on_farm)
 from infusion.protocol.files import frame_path
 
 from service_support import FIRST, LAST, Engine, make_shot, read_exr
@@ -157,6 +157,14 @@ def test_shot_fields_and_messages(tmp_path: Path) -> None:
     cache = ResultCache("/c", "job1")
     assert cache.output_pattern() == "/c/job1/fill.####.exr" and cache.output_pattern(0, 3) == "/c/job1/fill_mean.####.exr"
     assert not cache.complete() and cache.latest_preview() is None
+    assert [shown_variant(wanted, 1) for wanted in (0, 1, 5)] == [1, 1, 1]
+    assert [shown_variant(wanted, 3) for wanted in (-1, 0, 2, 5)] == [0, 0, 2, 3]
+    assert cache.finished_pattern(0) is None  # nothing in the cache yet
+    done = ResultCache(str(tmp_path / "cache"), "job2")
+    for variant in (0, 1, 2):
+        done.write_frame(1, variant, 2, b"")
+    done.record(state="done", frames=[1, 1], variants=2)
+    assert done.finished_pattern(5) == (done.output_pattern(2, 2), (1, 1))
     assert Connection.from_environment(environ={"INFUSION_ENGINE": "tcp://gpu:1"}).address == "tcp://gpu:1"
     assert infusion_command("", {"INFUSION_COMMAND": "/opt/py -m infusion.engine.cli"}) == ["/opt/py", "-m", "infusion.engine.cli"]
     spaced = tmp_path / "my tools" / "infusion"

@@ -86,6 +86,7 @@ def session(tmp_path_factory) -> List[calls.Call]:
     host.click("Reattach")
     host.tick()
     assert host.status() == "done (cached)" and host.loader() is not None
+    host.type("ShowVariant", 0)  # the Loader shows the chosen variant (of one: variant 1)
     host.click("SendToFarm")
     host.click("Inpaint")
     host.click("Cancel")

@@ -19,6 +19,7 @@ from service_support import FIRST, LAST, Engine, make_shot, read_exr
 
 from infusion.host_plugins.common import Connection, ResultCache
 from infusion.host_plugins.resolve import fields
+from infusion.protocol.files import frame_path
 
 pytestmark = pytest.mark.timeout(180)
 DEAD_ENGINE = "tcp://127.0.0.1:9"
@@ -73,6 +74,15 @@ def test_inpaint_renders_follows_and_loads_the_result_beside_the_source(shot: Pa
     result_blocks = [(name, keep, changes) for name, keep, changes in comp.undo if name == "Infusion: result"]
     assert result_blocks and result_blocks[0][1] and result_blocks[0][2][0] == f"add {loader._attrs['TOOLS_Name']}"
     assert comp.unrecorded == [] and comp.locks == 0  # every change in an undo block, the comp unlocked
+
+    blocks = len(comp.undo)
+    for shown, name in ((0, "fill_mean"), (2, "fill_v2")):  # the variant shown changes: the Loader follows at once
+        host.type("ShowVariant", shown)
+        assert loader._inputs["Clip"] == frame_path(cache.output_pattern(shown, 2), FIRST) and name in loader._inputs["Clip"]
+        assert [loader.clip_frame(t) for t in (FIRST, LAST)] == [FIRST, LAST]
+    assert [(name, keep) for name, keep, _ in comp.undo[blocks:]] == [("Infusion: result", True)] * 2
+    assert comp._data["Infusion"]["ShowVariant"] == 2 and comp.unrecorded == [] and comp.locks == 0
+    assert host.loader() is loader
 
 
 def test_cancel(shot: Path, engine: Engine, tmp_path: Path) -> None:
@@ -134,10 +144,11 @@ def test_send_to_farm_renders_and_writes_a_bundle(shot: Path, tmp_path: Path) ->
     comp = shot_comp(shot, tmp_path / "deliver")
     command = str(Path(sys.executable).with_name("infusion"))
     host, _ = open_panel(comp, DEAD_ENGINE, tmp_path / "cache", FarmFolder=str(tmp_path / "farm"), InfusionCommand=command,
-                         First=FIRST + 1, Variants=2, Dilation=2)
+                         First=FIRST + 1, Variants=2, Dilation=2, Intervals=3, WindowFrames=4)
     host.click("SendToFarm")
     root = tmp_path / "farm" / "shot010_comp_Plate"
     assert host.status().startswith(f"job bundle written to {root / 'bundle'}"), host.status()
+    assert host.status().endswith("(the farm uses the preset's intervals, window_frames)"), host.status()
     values = json.loads((root / "bundle" / "openjd_parameters.json").read_text())
     assert (values["FrameStart"], values["FrameEnd"], values["Variants"], values["Preset"]) == (FIRST + 1, LAST, 2, "test")
     assert (values["PlateDir"], values["MatteDir"], values["MatteChannel"], values["Dilation"]) == \
@@ -186,6 +197,11 @@ def test_fields_become_the_shot(shot: Path, tmp_path: Path) -> None:
         ("/in/plate.####.exr", "/in/matte.####.exr", "A", "test", "ACEScg")
     assert spec.settings() == {"seed": 4, "variants": 3}
     assert spec.options() == {"dilation": 2, "colorspace": "ACEScg"}  # threshold and margin at the engine's defaults
+    for name, value in {"Intervals": 3, "TrainSteps": 40, "SampleSteps": 0, "WindowFrames": 8}.items():
+        host.type(name, value)
+    spec = fields.shot_spec(fields.read(host.items), "/in/plate.####.exr", None, (FIRST, LAST))
+    assert (spec.intervals, spec.train_steps, spec.sample_steps, spec.window_frames) == (3, 40, None, 8)  # 0: the preset's
+    assert spec.settings() == {"seed": 4, "variants": 3, "intervals": 3, "train_steps": 40, "window_frames": 8}
     assert fields.kept(host.comp, fields.defaults((0, 9)))["Seed"] == 0  # nothing kept until a button is pressed
     host.click("Cancel")
     assert fields.kept(host.comp, fields.defaults((0, 9)))["Seed"] == 4

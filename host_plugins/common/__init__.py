@@ -35,6 +35,8 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
     ResultCache(root, job)        # root/JOB/: fill[_vK|_mean].####.exr, preview/interval_NN.####.exr, state.json
         .output_pattern(variant=1, variants=1)   # variant 0: the mean of K > 1
         .preview_pattern(interval)  .latest_preview()  .complete()  .state()  .record(**fields)
+        .finished_pattern(wanted) -> (pattern, frames) | None   # once complete: the variant shown_variant picks
+    shown_variant(wanted, variants)   # wanted within 1..variants; 0 (the mean) only when variants > 1
     default_cache_root()          # $INFUSION_CACHE, else ~/infusion_cache
 
     FarmPaths.under(folder, name)  # .plate .matte .out .work_dir .bundle on shared storage
@@ -47,7 +49,7 @@ Errors from the engine arrive as ``Update(state="error", error="code: message")`
 or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``); ``cancel_in_background``
 hands them to ``on_done`` as ``Update(state="error")``.
 """
-from .cache import ResultCache, default_cache_root
+from .cache import ResultCache, default_cache_root, shown_variant
 from .connection import DEFAULT_ADDRESS, Connection
 from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm, unsupported_on_farm
 from .follow import Update, cached_update, follow, progress_message
@@ -57,5 +59,6 @@ from .shot import OPTION_DEFAULTS, PRESETS, ShotSpec, chosen_option
 __all__ = [
     "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "OPTION_DEFAULTS", "PRESETS", "ResultCache",
     "ShotSpec", "Update", "cached_update", "cancel", "cancel_in_background", "chosen_option", "default_cache_root",
-    "farm_argv", "follow", "infusion_command", "progress_message", "reattach", "send_to_farm", "unsupported_on_farm",
+    "farm_argv", "follow", "infusion_command", "progress_message", "reattach", "send_to_farm", "shown_variant",
+    "unsupported_on_farm",
 ]

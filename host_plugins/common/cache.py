@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from infusion.protocol.files import frame_path, write_atomically
 
@@ -20,6 +20,11 @@ STATE_NAME = "state.json"
 def default_cache_root() -> str:
     """Where a host keeps its caches unless told otherwise: ``$INFUSION_CACHE``, else ``~/infusion_cache``."""
     return os.environ.get("INFUSION_CACHE") or os.path.join(os.path.expanduser("~"), "infusion_cache")
+
+
+def shown_variant(wanted: int, variants: int) -> int:
+    """The variant to show for a ``wanted`` one: within 1..variants (0, the mean, only when there are several)."""
+    return 1 if variants == 1 else min(max(wanted, 0), variants)
 
 
 class ResultCache:
@@ -73,6 +78,14 @@ class ResultCache:
         shown = range(1, variants + 1) if variants == 1 else range(0, variants + 1)
         return all(os.path.isfile(frame_path(self.output_pattern(v, variants), f))
                    for v in shown for f in range(first, last + 1))
+
+    def finished_pattern(self, wanted: int) -> Optional[Tuple[str, Tuple[int, int]]]:
+        """Once the whole result is here: the frames of the variant shown for ``wanted``, and their range."""
+        if not self.complete():
+            return None
+        state = self.state()
+        variants, (first, last) = int(state["variants"]), state["frames"]
+        return self.output_pattern(shown_variant(wanted, variants), variants), (int(first), int(last))
 
     def latest_preview(self) -> Optional[str]:
         """The pattern of the newest preview recorded, if any."""

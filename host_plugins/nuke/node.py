@@ -20,7 +20,7 @@ from infusion.host_plugins.common import (
     reattach as reattach_job, send_to_farm as run_farm_command, unsupported_on_farm)
 
 from . import graph, knobs
-from .progress import NodeProgress, shown_variant
+from .progress import NodeProgress
 
 _following: Dict[str, Tuple[NodeProgress, Optional[Follower]]] = {}  # node full name -> its job's progress, follower
 KNOB_CHANGED = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.knob_changed(nuke.thisNode(), nuke.thisKnob())"
@@ -133,11 +133,9 @@ def knob_changed(node: nuke.Node, knob: nuke.Knob) -> None:
     job = str(node["job"].value())
     if knob.name() != "show_variant" or not job:
         return
-    cache = ResultCache(knobs.cache_root(node), job)
-    if cache.complete():
-        state = cache.state()
-        variants, (first, last) = int(state["variants"]), state["frames"]
-        graph.show(node, cache.output_pattern(shown_variant(node, variants), variants), (int(first), int(last)))
+    shown = ResultCache(knobs.cache_root(node), job).finished_pattern(int(node["show_variant"].value()))
+    if shown is not None:
+        graph.show(node, *shown)
 
 
 def send_to_farm(node: nuke.Node) -> None:

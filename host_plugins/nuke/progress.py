@@ -5,7 +5,7 @@ from typing import Optional
 
 import nuke
 
-from infusion.host_plugins.common import ResultCache, Update
+from infusion.host_plugins.common import ResultCache, Update, shown_variant as variant_within
 
 from . import graph
 from .knobs import cache_root
@@ -13,8 +13,7 @@ from .knobs import cache_root
 
 def shown_variant(node: nuke.Node, variants: int) -> int:
     """The ``variant shown`` knob within 1..variants (0, the mean, only when there are several)."""
-    wanted = int(node["show_variant"].value())
-    return 1 if variants == 1 else min(max(wanted, 0), variants)
+    return variant_within(int(node["show_variant"].value()), variants)
 
 
 def apply_update(node_name: str, update: Update) -> None:

@@ -2,7 +2,8 @@
 
 Values are plain Python (str and int) keyed by the widgets' IDs. The panel keeps the last values
 in the comp's data (``Infusion.Job``, ``Infusion.Engine``, ...: saved with the comp), so a reopened
-comp shows the same choices, the job id included.
+comp shows the same choices, the job id included. The advanced fields (``OVERRIDES``) at 0 leave the
+preset's value.
 """
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from infusion.host_plugins.common import (
 DATA_PREFIX = "Infusion."
 SOURCE_ALPHA = "(the source's alpha)"  # the Matte choice that reads the matte from the source
 COMBOS = ("Source", "Matte", "Preset")
+# the advanced fields: the ShotSpec setting each overrides (0: the preset's)
+OVERRIDES = {"Intervals": "intervals", "TrainSteps": "train_steps", "SampleSteps": "sample_steps",
+             "WindowFrames": "window_frames"}
 # SpinBox fields and their range
 SPINS = {"First": (-1_000_000, 10_000_000), "Last": (-1_000_000, 10_000_000), "Seed": (0, 2_147_483_647),
-         "Variants": (1, 64), "Dilation": (0, 10_000)}
+         "Variants": (1, 64), "ShowVariant": (0, 64), "Dilation": (0, 10_000),
+         **{name: (0, 1_000_000) for name in OVERRIDES}}
 LINES = ("Engine", "Threshold", "Margin", "Colorspace", "Cache", "Job", "FarmFolder", "InfusionCommand", "FarmDevice")
 
 
@@ -26,7 +31,8 @@ def defaults(render_range: Tuple[int, int]) -> Dict[str, Any]:
             "Engine": Connection.from_environment().address, "Preset": PRESETS[0], "Seed": 0, "Variants": 1,
             "Threshold": str(OPTION_DEFAULTS["threshold"]), "Dilation": OPTION_DEFAULTS["dilation"],
             "Margin": str(OPTION_DEFAULTS["margin"]), "Colorspace": "", "Cache": default_cache_root(), "Job": "",
-            "FarmFolder": "", "InfusionCommand": "", "FarmDevice": "cuda:0"}
+            "FarmFolder": "", "InfusionCommand": "", "FarmDevice": "cuda:0", "ShowVariant": 1,
+            **{name: 0 for name in OVERRIDES}}
 
 
 def keep(comp: Any, values: Mapping[str, Any]) -> None:
@@ -67,15 +73,21 @@ def _number(values: Mapping[str, Any], name: str) -> float:
         raise ValueError(f"{name.lower()} {values[name]!r} is not a number") from None
 
 
+def _overrides(values: Mapping[str, Any]) -> Dict[str, Optional[int]]:
+    """The advanced fields as ShotSpec settings; None (the preset's) at 0."""
+    return {setting: int(values[name]) or None for name, setting in OVERRIDES.items()}
+
+
 def shot_spec(values: Mapping[str, Any], plate: str, matte: Optional[str], frames: Tuple[int, int]) -> ShotSpec:
     """The shot the fields describe: ``plate`` (RGBA EXR), the matte in ``matte``'s alpha or, without
-    one, in the plate's. Options left at the engine's defaults are not sent."""
+    one, in the plate's. Options left at the engine's defaults, and advanced fields at 0, are not sent."""
     return ShotSpec(
         plate=plate, frames=frames, matte=matte, matte_channel="A", preset=str(values["Preset"]),
         seed=int(values["Seed"]), variants=max(1, int(values["Variants"])),
         threshold=chosen_option("threshold", _number(values, "Threshold")),
         dilation=chosen_option("dilation", int(values["Dilation"])),
-        margin=chosen_option("margin", _number(values, "Margin")), colorspace=str(values["Colorspace"]) or None)
+        margin=chosen_option("margin", _number(values, "Margin")), colorspace=str(values["Colorspace"]) or None,
+        **_overrides(values))
 
 
 def connection(values: Mapping[str, Any]) -> Connection:

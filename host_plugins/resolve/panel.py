@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from infusion.host_plugins.common import (
     FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel_in_background, farm_argv,
-    infusion_command, reattach as reattach_job, send_to_farm as run_farm_command)
+    infusion_command, reattach as reattach_job, send_to_farm as run_farm_command, shown_variant, unsupported_on_farm)
 from infusion.protocol.files import frame_path
 
 from . import comp_tools, fields, render, result, window
@@ -33,7 +33,7 @@ class Panel:
         self.cancels = UpdateQueue()  # the engine's answers to Cancel
         self.follower: Optional[Follower] = None
         self.job_values: Dict[str, Any] = {}  # the fields when the job followed now was started
-        self.shown = 0  # how many frames the result Loader showed
+        self.shown: Tuple[int, str] = (0, "")  # how many frames the result Loader showed, of which pattern
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -73,7 +73,7 @@ class Panel:
         """Stop following the previous job; the queue of the next, started with ``values``."""
         if self.follower is not None:
             self.follower.stop()
-        self.updates, self.job_values, self.shown = UpdateQueue(), values, 0
+        self.updates, self.job_values, self.shown = UpdateQueue(), values, (0, "")
         return self.updates
 
     # --- buttons ---------------------------------------------------------------------------------
@@ -124,7 +124,18 @@ class Panel:
             bundle = run_farm_command(farm_argv(spec, paths, command, device=values["FarmDevice"]))
         except (ValueError, RuntimeError, OSError, FarmError) as error:
             return self._status(f"error: send to farm: {error}")
-        self._status(f"job bundle written to {bundle}; submit it with: deadline bundle submit {bundle}")
+        ignored = unsupported_on_farm(spec)
+        note = f" (the farm uses the preset's {', '.join(ignored)})" if ignored else ""
+        self._status(f"job bundle written to {bundle}; submit it with: deadline bundle submit {bundle}{note}")
+
+    def show_variant(self, event: Any = None) -> None:
+        """``variant shown`` changed: the result Loader shows it at once when the job's result is in the cache."""
+        values = self._values()
+        if not values["Job"] or result.loader(self.comp) is None:
+            return
+        shown = ResultCache(fields.cache_root(values), values["Job"]).finished_pattern(int(values["ShowVariant"]))
+        if shown is not None:
+            result.show(self.comp, str(values["Source"]), *shown)
 
     def refresh_tools(self, event: Any = None) -> None:
         """List the comp's tools again as source and matte choices."""
@@ -148,14 +159,17 @@ class Panel:
                 self._status(outcome.message)
 
     def _show_result(self, update: Update) -> None:
-        """Point the result Loader at the frames of variant 1 that landed, once the first one is here."""
+        """Point the result Loader at the frames that landed, once the first one is here: variant 1's
+        while the job runs, the ``variant shown`` when it is done."""
         if not update.job or update.frames is None:
             return
-        landed = update.frames[1] - update.frames[0] + 1 if update.state == "done" else update.frames_done
-        pattern = ResultCache(fields.cache_root(self.job_values), update.job).output_pattern(1, update.variants)
-        if landed > self.shown and os.path.isfile(frame_path(pattern, update.frames[0])):
+        done = update.state == "done"
+        landed = update.frames[1] - update.frames[0] + 1 if done else update.frames_done
+        variant = shown_variant(int(self.items["ShowVariant"].Value), update.variants) if done else 1
+        pattern = ResultCache(fields.cache_root(self.job_values), update.job).output_pattern(variant, update.variants)
+        if (landed > self.shown[0] or pattern != self.shown[1]) and os.path.isfile(frame_path(pattern, update.frames[0])):
             result.show(self.comp, str(self.job_values["Source"]), pattern, update.frames)
-            self.shown = landed
+            self.shown = landed, pattern
 
     def close(self, event: Any = None) -> None:
         """The window closes: stop following (the job runs on; Re-attach finds it again)."""
@@ -188,6 +202,7 @@ def main(fusion: Any, comp: Optional[Any], bmd: Any) -> Panel:
                "SendToFarm": panel.send_to_farm, "RefreshTools": panel.refresh_tools}
     for name, handler in buttons.items():
         win.On[name].Clicked = handler
+    win.On["ShowVariant"].ValueChanged = panel.show_variant
     timer = ui.Timer({"ID": window.TIMER_ID, "Interval": window.POLL_MS})
     dispatcher.On.Timeout = panel.poll  # a Timer outside any window: its Timeout reaches the dispatcher
 

@@ -16,11 +16,15 @@ TIMER_ID = "InfusionPoll"
 POLL_MS = 250  # how often the timer takes the Follower's updates
 ROWS = (("source tool", "Source"), ("matte tool", "Matte"), ("first frame", "First"), ("last frame", "Last"),
         ("engine address", "Engine"), ("preset", "Preset"), ("seed", "Seed"), ("variants", "Variants"),
-        ("matte threshold", "Threshold"), ("matte dilation (px)", "Dilation"), ("ROI margin", "Margin"),
-        ("input colourspace", "Colorspace"), ("cache folder", "Cache"), ("job id", "Job"))
+        ("variant shown", "ShowVariant"), ("matte threshold", "Threshold"), ("matte dilation (px)", "Dilation"),
+        ("ROI margin", "Margin"), ("input colourspace", "Colorspace"), ("cache folder", "Cache"), ("job id", "Job"))
+ADVANCED_ROWS = (("intervals", "Intervals"), ("training steps per interval", "TrainSteps"),
+                 ("sampling steps per interval", "SampleSteps"), ("window length (frames)", "WindowFrames"))
 FARM_ROWS = (("farm folder", "FarmFolder"), ("infusion command", "InfusionCommand"), ("farm device", "FarmDevice"))
 BUTTONS = (("Inpaint", "Inpaint"), ("Cancel", "Cancel"), ("Reattach", "Re-attach"))
-TIPS = {"Matte": "a mask, or any tool whose alpha is the matte", "Engine": "tcp://HOST:PORT of infusion serve",
+TIPS = {"ShowVariant": "the result Loader's variant: 1..variants; 0 shows their mean",
+        **{name: "0: the preset's" for _, name in ADVANCED_ROWS},
+        "Matte": "a mask, or any tool whose alpha is the matte", "Engine": "tcp://HOST:PORT of infusion serve",
         "Colorspace": "an OCIO name; empty: the engine's scene_linear", "Job": "the engine's job; Re-attach finds it again",
         "InfusionCommand": "empty: $INFUSION_COMMAND, else infusion", "FarmFolder": "shared storage the farm reads and writes"}
 
@@ -46,12 +50,13 @@ def _buttons(ui: Any, buttons: Iterable[Any]) -> Any:
 
 def build(ui: Any, dispatcher: Any, values: Mapping[str, Any]) -> Any:
     """The window (not shown yet); its combo boxes are empty until :func:`fill_combo`."""
-    column = [*_rows(ui, ROWS, values), _buttons(ui, (*BUTTONS, ("RefreshTools", "Refresh tools"))),
+    column = [*_rows(ui, ROWS, values), ui.Label({"Text": "Advanced (0: the preset's)", "Weight": 0}),
+              *_rows(ui, ADVANCED_ROWS, values), _buttons(ui, (*BUTTONS, ("RefreshTools", "Refresh tools"))),
               ui.Label({"ID": "Progress", "Text": progress_bar(0.0), "Weight": 0}),
               ui.Label({"ID": "Status", "Text": "idle", "WordWrap": True, "Weight": 0}),
               ui.Label({"Text": "Send to farm: the inputs rendered to shared storage, a farm job bundle", "Weight": 0}),
               *_rows(ui, FARM_ROWS, values), _buttons(ui, (("SendToFarm", "Send to farm"),))]
-    return dispatcher.AddWindow({"ID": WINDOW_ID, "WindowTitle": "Infusion", "Geometry": [200, 120, 480, 720]},
+    return dispatcher.AddWindow({"ID": WINDOW_ID, "WindowTitle": "Infusion", "Geometry": [200, 120, 480, 860]},
                                 ui.VGroup({"Spacing": 4}, column))
 
 

@@ -56,9 +56,17 @@ class Host:
         return str(self.items[name]._properties.get("Text", ""))
 
     def type(self, name: str, value: Any) -> None:
-        """The user edits a field (a spin box's Value, a line edit's Text)."""
+        """The user edits a field (a spin box's Value, a line edit's Text); a spin box whose value
+        changed fires ValueChanged, as Qt's does."""
         element = self.items[name]
-        setattr(element, "Value" if element._kind == "SpinBox" else "Text", value)
+        if element._kind != "SpinBox":
+            element.Text = value
+            return
+        before = element.Value
+        element.Value = value
+        handler = self.window.On.handler(name, "ValueChanged")
+        if handler is not None and element.Value != before:
+            handler({"who": name, "what": "ValueChanged", "Value": element.Value})
 
     def choose(self, name: str, text: str) -> None:
         """The user picks ``text`` in a combo box."""
