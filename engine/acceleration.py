@@ -16,10 +16,12 @@ contiguous), which ``infusion bench`` times beside it. What was measured to pay 
   AVX-512-BF16 but no AMX still 1.3x slower than the fp32 path with the twin.
 - cuDNN's autotuner (``torch.backends.cudnn.benchmark``) on CUDA: the shapes are fixed within a
   run, and it picks faster conv3d kernels (H100, 20x240x432: training step 32.3 -> 30.9 ms).
-- torch.compile: on by default on CUDA (about half a minute to compile; H100, 20x240x432 with the
-  autotuner: training step 30.9 -> 25.8 ms, sampling step 12.1 -> 9.6 ms, by fusing the layout
-  and dtype copies around the convolutions), off on the CPU (minutes to compile, no gain). When
-  it fails, the network runs eagerly and ``compile_error`` says why.
+- torch.compile: on by default on CUDA for runs of at least COMPILE_MIN_TRAIN_STEPS training
+  steps. It takes about half a minute per shape and fuses the layout and dtype copies around
+  the convolutions (H100, 20x240x432 with the autotuner: training step 30.9 -> 25.8 ms,
+  sampling step 12.1 -> 9.6 ms); the 96 s preview run of the demo shot on the H100 was slower
+  than the CPU's 55 s. Off on the CPU (minutes to compile, no gain). When it fails, the network
+  runs eagerly and ``compile_error`` says why.
 
 The wrapper keeps the parameters of the wrapped U-Net (state dicts load and save unchanged) and
 always returns fp32 in the default layout, so callers see no difference but speed.
@@ -34,6 +36,9 @@ import torch
 from torch import nn
 
 from .model import UNet3D
+
+
+COMPILE_MIN_TRAIN_STEPS = 10_000  # a run shorter than this (the preview preset: 1,500) is not compiled
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ class Acceleration:
         cuda = torch.device(device).type == "cuda"
         return cls(channels_last=True, autocast_bf16=cuda, compile=cuda if compile is None else compile,
                    onednn_twin=not cuda, cudnn_benchmark=cuda)
+
+    @classmethod
+    def for_run(cls, device: torch.device, train_steps: int) -> "Acceleration":
+        """``for_device`` for a run of ``train_steps`` training steps in all: compiling (half a
+        minute and more per shape) only pays back over a long run, so short ones stay eager."""
+        return cls.for_device(device, compile=None if train_steps >= COMPILE_MIN_TRAIN_STEPS else False)
 
     def describe(self) -> Dict[str, bool]:
         return {"channels_last_3d": self.channels_last, "autocast_bf16": self.autocast_bf16, "compile": self.compile,

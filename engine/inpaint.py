@@ -150,7 +150,8 @@ def inpaint(
     video = torch.where(hole[None], torch.zeros((), device=torch_device), values.to_network(observed))
     digest = shot_digest(video, hole)
 
-    run = Run(settings, video, torch_device, acceleration or Acceleration.for_device(torch_device))
+    acceleration = acceleration or Acceleration.for_run(torch_device, settings.train_steps * settings.intervals)
+    run = Run(settings, video, torch_device, acceleration)
     if checkpoint_path is not None:
         saved = load_checkpoint(checkpoint_path)
         if saved is not None:

@@ -16,6 +16,9 @@ def test_engine_choice_per_device():
         channels_last=True, autocast_bf16=True, compile=True, cudnn_benchmark=True)
     assert not Acceleration.for_device(torch.device("cuda", 0), compile=False).compile
     assert Acceleration.for_device(torch.device("cpu"), compile=True).compile
+    assert Acceleration.for_run(torch.device("cuda", 0), 40_000).compile  # the standard preset
+    assert not Acceleration.for_run(torch.device("cuda", 0), 1_500).compile  # preview: compiling would not pay
+    assert not Acceleration.for_run(torch.device("cpu"), 40_000).compile
     assert not any(Acceleration.reference().describe().values())
 
 
