@@ -294,7 +294,7 @@ class EngineClient:
             if now - self._last_ping >= self._ping_every():
                 self._send(m.PING)
                 self._last_ping = now
-            message = self._receive(self.heartbeat / 2)
+            message = self._receive(self._ping_every() / 2)
             if message is None:  # silence is judged only after asking: a slow caller is not a silent engine
                 if time.monotonic() - self._last_beat > 3 * self.heartbeat:
                     return None
