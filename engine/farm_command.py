@@ -34,14 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def shot_from_arguments(args: argparse.Namespace) -> FarmShot:
+    """The shot the arguments describe; what they leave unset takes FarmShot's defaults."""
+    unset_by_default = {"device": args.device, "colorspace": args.colorspace, "encoding": args.encoding}
     return FarmShot(
         plate=Path(args.plate).absolute(), frames=args.frames, out=Path(args.out).absolute(),
         work_dir=Path(args.work_dir).absolute(), matte=Path(args.matte).absolute() if args.matte else None,
         matte_channel=args.matte_channel, preset=args.preset,
         seed=PRESETS[args.preset].seed if args.seed is None else args.seed, variants=args.variants or 1,
-        device=args.device or "cuda:0", threshold=args.threshold, dilation=args.dilation, margin=args.margin,
-        colorspace=args.colorspace or "scene_linear", encoding=args.encoding or "compositing_log",
-        infusion_command=args.infusion_command,
+        threshold=args.threshold, dilation=args.dilation, margin=args.margin, infusion_command=args.infusion_command,
+        **{name: value for name, value in unset_by_default.items() if value},
     )
 
 

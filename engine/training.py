@@ -54,12 +54,13 @@ def train_interval(
     def offset(limit: int) -> int:
         return int(torch.randint(0, limit + 1, (1,), generator=generator, device=device))
 
-    model.train()
     def window_start() -> int:
         """Windows may start half a window before the shot and end half after it, clamped to the
         shot: the first and last frames are trained on about as often as the others."""
         reach = window // 2
         return min(max(offset(frames - window + 2 * reach) - reach, 0), frames - window)
+
+    model.train()
 
     for step in range(1, settings.train_steps + 1):
         start, top, left = window_start(), offset(height - crop_h), offset(width - crop_w)

@@ -39,12 +39,18 @@ class ValueRange:
             low, high = middle - MIN_SPAN / 2.0, middle + MIN_SPAN / 2.0
         return cls(low, high)
 
+    @property
+    def middle(self) -> float:
+        return (self.low + self.high) / 2.0
+
+    @property
+    def half(self) -> float:
+        return (self.high - self.low) / 2.0
+
     def to_network(self, encoded: torch.Tensor) -> torch.Tensor:
         """Encoded values to the network's range: ``low`` -> -1, ``high`` -> +1."""
-        middle, half = (self.low + self.high) / 2.0, (self.high - self.low) / 2.0
-        return (encoded - middle) / half
+        return (encoded - self.middle) / self.half
 
     def from_network(self, values: torch.Tensor) -> torch.Tensor:
         """Back to the encoding, kept inside its [-1, 1] (a widened flat range may reach past it)."""
-        middle, half = (self.low + self.high) / 2.0, (self.high - self.low) / 2.0
-        return (values * half + middle).clamp(-1.0, 1.0)
+        return (values * self.half + self.middle).clamp(-1.0, 1.0)
