@@ -6,7 +6,8 @@ step (engine/memory_watch.py), the wall time of a shortened end-to-end run, and,
 medians, the sampling time per frame of the preset's whole chain (intervals x sample steps) and
 the projected time of the preset's full budget. Steps are timed after uncounted warm-up
 steps, the two paths' repeats interleaved so that load from other processes hits both alike;
-median, min and max are reported, and fast / reference ratios. The top-level ``train_step``,
+median, min and max are reported, and fast / reference ratios. Each step's useful arithmetic
+per second is set against a dense matrix multiply's on the device (engine/flops.py). The top-level ``train_step``,
 ``sample_step`` and ``sample_s_per_frame`` are the fast path's: what the engine does.
 """
 from __future__ import annotations
@@ -15,16 +16,17 @@ import argparse
 import json
 import platform
 import statistics
-import time
 from typing import Callable, Dict, List, Tuple
 
 import torch
 
 from .bench_paths import PATHS, BenchPath, bench_shot
+from .flops import MATMUL_SIZE, matmul_flops_per_s, sampling_step_flops, training_step_flops
 from .memory_watch import MemoryWatch
 from .model import count_parameters
 from .presets import PRESETS, preset
 from .settings import Settings
+from .timing import timed
 
 
 def parse_shape(text: str) -> Tuple[int, int, int]:
@@ -50,19 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                         help="torch.compile in the fast path (eager fallback; default: on for CUDA only)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(step: Callable[[], None], device: torch.device) -> float:
-    synchronize(device)
-    started = time.perf_counter()
-    step()
-    synchronize(device)
-    return time.perf_counter() - started
 
 
 def summary(times: List[float]) -> Dict[str, float]:
@@ -105,8 +94,13 @@ def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, 
     paths = {name: BenchPath(name, settings, device, video, hole, args.compile) for name in PATHS}
     train = interleaved({n: p.train_step for n, p in paths.items()}, device, args.warmup, args.repeats)
     sample = interleaved({n: p.sample_step for n, p in paths.items()}, device, args.warmup, args.repeats)
+    work = {"train_step": training_step_flops(settings, shape), "sample_step": sampling_step_flops(settings, shape)}
+    matmul: Dict[str, float] = {}
     results: Dict[str, Dict[str, object]] = {}
     for name, path in paths.items():
+        precision = "bf16" if path.acceleration.autocast_bf16 else "fp32"
+        if precision not in matmul:
+            matmul[precision] = matmul_flops_per_s(device, torch.bfloat16 if precision == "bf16" else torch.float32)
         with MemoryWatch(device) as watch:
             path.train_step()
             path.sample_step()
@@ -115,6 +109,7 @@ def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, 
             "sample_s_per_frame": sample[name]["median_s"] / shape[0],
             "full_sampling_s_per_frame": settings.intervals * settings.sample_steps * sample[name]["median_s"] / shape[0],
             "peak_memory": watch.report(),
+            "throughput": throughput(work, {"train_step": train[name], "sample_step": sample[name]}, precision, matmul),
             "projected_full_run_s": settings.intervals * (settings.train_steps * train[name]["median_s"]
                                                           + settings.sample_steps * sample[name]["median_s"]),
         }
@@ -131,10 +126,21 @@ def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, 
         "shape": dict(zip(("frames", "height", "width"), shape)),
         "training_window_frames": min(settings.window_frames, shape[0]), "training_crop": settings.train_crop,
         "variants": settings.variants, "device": device_name(device), "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads(), "network_flops": work,
+        "matmul_flops_per_s": {precision: rate for precision, rate in matmul.items()},
         "train_step": train["fast"], "sample_step": sample["fast"], "sample_s_per_frame": results["fast"]["sample_s_per_frame"],
         "paths": results, "ratio_fast_over_reference": ratios(results),
     }
+
+
+def throughput(work: Dict[str, int], times: Dict[str, Dict[str, float]], precision: str,
+               matmul: Dict[str, float]) -> Dict[str, object]:
+    """Useful FLOP/s of each step at its median time, and as a fraction of the device's matmul rate."""
+    out: Dict[str, object] = {"precision": precision}
+    for step, flops in work.items():
+        rate = flops / times[step]["median_s"]
+        out[step] = {"flops_per_s": rate, "of_matmul_peak": rate / matmul[precision]}
+    return out
 
 
 def ratios(results: Dict[str, Dict[str, object]]) -> Dict[str, float]:
@@ -150,6 +156,11 @@ def _timing(entry: Dict[str, float]) -> str:
     return f"{entry['median_s'] * 1000:9.1f} ms ({entry['min_s'] * 1000:.0f}-{entry['max_s'] * 1000:.0f})"
 
 
+def _rate(throughput: Dict[str, object], step: str) -> str:
+    entry = throughput[step]
+    return f"{entry['flops_per_s'] / 1e12:.3f} ({100 * entry['of_matmul_peak']:.0f}% of {throughput['precision']} matmul)"
+
+
 def table(report: Dict[str, object]) -> str:
     shape, paths, ratio = report["shape"], report["paths"], report["ratio_fast_over_reference"]
     reference, fast = paths["reference"], paths["fast"]
@@ -157,6 +168,9 @@ def table(report: Dict[str, object]) -> str:
              f"shape {shape['frames']}x{shape['height']}x{shape['width']}  training window "
              f"{report['training_window_frames']} frames, crop {report['training_crop'] or 'none'}, "
              f"variants {report['variants']}  fast = {', '.join(k for k, v in fast['acceleration'].items() if v) or 'eager'}",
+             f"network GFLOP: train step {report['network_flops']['train_step'] / 1e9:.2f}, sample step "
+             f"{report['network_flops']['sample_step'] / 1e9:.2f}; dense {MATMUL_SIZE}^2 matmul TFLOP/s: "
+             + ", ".join(f"{p} {r / 1e12:.3f}" for p, r in report["matmul_flops_per_s"].items()),
              f"{'':<22}{'reference':>28}{'fast':>28}{'fast/ref':>10}"]
 
     def row(label: str, ref: str, fst: str, r: object) -> None:
@@ -168,6 +182,8 @@ def table(report: Dict[str, object]) -> str:
         f"{fast['sample_s_per_frame'] * 1000:.1f} ms", None)
     row("all sampling / frame", f"{reference['full_sampling_s_per_frame']:.2f} s",
         f"{fast['full_sampling_s_per_frame']:.2f} s", None)
+    for step in ("train_step", "sample_step"):
+        row(f"{step.replace('_', ' ')} TFLOP/s", _rate(reference["throughput"], step), _rate(fast["throughput"], step), None)
     memory = reference["peak_memory"]["kind"]
     row(f"peak memory ({'GPU' if memory.startswith('cuda') else 'RSS'})", f"{reference['peak_memory']['peak_mb']:.0f} MB",
         f"{fast['peak_memory']['peak_mb']:.0f} MB", ratio["peak_memory"])

@@ -18,6 +18,8 @@ from typing import Dict, List
 import torch
 
 from . import baselines
+from .acceleration import Acceleration
+from .bench_paths import PATHS
 from .color import Encoding
 from .eval_clips import Clip, exr_clip, procedural_clip
 from .eval_mattes import KINDS
@@ -44,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", type=int, default=2, help="Infusion variants per seed, for diversity (default 2)")
     parser.add_argument("--train-steps", type=int, help="training steps per interval (default: the preset's)")
     parser.add_argument("--working-size", type=int, help="longest side of the clips (default: the preset's)")
+    parser.add_argument("--paths", nargs="+", default=["fast"], choices=list(PATHS),
+                        help="Infusion's network paths, one row each (default fast: the engine's own; reference: "
+                             "fp32, eager, contiguous, as infusion bench times it)")
     parser.add_argument("--no-baselines", action="store_true", help="run Infusion only")
     parser.add_argument("--device", default="cpu", help="cpu or cuda:N (default cpu)")
     parser.add_argument("--out", type=Path, default=Path("infusion-eval"), help="output folder (default infusion-eval)")
@@ -68,7 +73,10 @@ def methods_for(args: argparse.Namespace) -> Dict[str, Method]:
     if args.train_steps is not None:
         overrides["train_steps"] = args.train_steps
     for seed in args.seeds:
-        methods[f"infusion s{seed}"] = infusion_method(preset(args.preset, seed=seed, **overrides), args.device)
+        for path in args.paths:
+            name = f"infusion s{seed}" + (f" {path}" if args.paths != ["fast"] else "")
+            acceleration = Acceleration.reference() if path == "reference" else None  # None: the engine's choice
+            methods[name] = infusion_method(preset(args.preset, seed=seed, **overrides), args.device, acceleration)
     return methods
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 
+from .acceleration import Acceleration
 from .baselines import Baseline
 from .color import Encoding
 from .eval_clips import Clip
@@ -29,10 +30,12 @@ from .settings import Settings
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def infusion_method(settings: Settings, device: str) -> Method:
-    """Infusion with ``settings`` on ``device``: its K = settings.variants fills."""
+def infusion_method(settings: Settings, device: str, acceleration: Optional[Acceleration] = None) -> Method:
+    """Infusion with ``settings`` on ``device``: its K = settings.variants fills. ``acceleration``:
+    the network's levers (default: the engine's own choice for the device)."""
     def fill(video: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        result = inpaint(torch.from_numpy(video).permute(3, 0, 1, 2), torch.from_numpy(hole), settings, device)
+        result = inpaint(torch.from_numpy(video).permute(3, 0, 1, 2), torch.from_numpy(hole), settings, device,
+                         acceleration=acceleration)
         return result.variants.permute(0, 2, 3, 4, 1).numpy()
     return fill
 

@@ -47,5 +47,23 @@ def test_bench_json_reports_both_paths_and_their_ratio():
         assert path["train_step"]["repeats"] == 2 and path["train_step"]["min_s"] <= path["train_step"]["median_s"]
         assert path["sample_step"]["median_s"] > 0 and path["end_to_end"]["seconds"] > 0
         assert path["peak_memory"]["peak_mb"] > 0
+        throughput = path["throughput"]
+        assert throughput["precision"] == "fp32"
+        for step in ("train_step", "sample_step"):
+            rate = report["network_flops"][step] / path[step]["median_s"]
+            assert abs(throughput[step]["flops_per_s"] - rate) <= 1e-9 * rate
+            assert throughput[step]["of_matmul_peak"] == throughput[step]["flops_per_s"] / report["matmul_flops_per_s"]["fp32"]
     assert report["train_step"] == report["paths"]["fast"]["train_step"]
     assert set(report["ratio_fast_over_reference"]) == {"train_step", "sample_step", "peak_memory", "end_to_end"}
+
+
+def test_eval_scores_the_reference_and_fast_paths_side_by_side_and_they_agree(tmp_path):
+    done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--working-size", "32",
+                    "--preset", "test", "--mattes", "still_boxes", "--variants", "1", "--no-baselines",
+                    "--paths", "reference", "fast", "--json", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    methods = json.loads(done.stdout)["cases"][0]["methods"]
+    assert set(methods) == {"infusion s0 reference", "infusion s0 fast"}
+    reference, fast = methods["infusion s0 reference"], methods["infusion s0 fast"]
+    assert abs(reference["psnr"] - fast["psnr"]) < 0.05  # same seed and weights: the levers change speed only
+    assert abs(reference["ssim"] - fast["ssim"]) < 0.005
