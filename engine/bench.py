@@ -125,6 +125,7 @@ def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, 
         "preset": args.preset, "parameters": count_parameters(paths["fast"].network.model),
         "shape": dict(zip(("frames", "height", "width"), shape)),
         "training_window_frames": min(settings.window_frames, shape[0]), "training_crop": settings.train_crop,
+        "training_windows_per_step": settings.train_batch,
         "variants": settings.variants, "device": device_name(device), "torch": torch.__version__,
         "threads": torch.get_num_threads(), "network_flops": work,
         "matmul_flops_per_s": {precision: rate for precision, rate in matmul.items()},
@@ -165,8 +166,9 @@ def table(report: Dict[str, object]) -> str:
     shape, paths, ratio = report["shape"], report["paths"], report["ratio_fast_over_reference"]
     reference, fast = paths["reference"], paths["fast"]
     lines = [f"preset {report['preset']}  parameters {report['parameters']:,}  {report['device']}  torch {report['torch']}",
-             f"shape {shape['frames']}x{shape['height']}x{shape['width']}  training window "
-             f"{report['training_window_frames']} frames, crop {report['training_crop'] or 'none'}, "
+             f"shape {shape['frames']}x{shape['height']}x{shape['width']}  training windows "
+             f"{report['training_windows_per_step']} x {report['training_window_frames']} frames, crop "
+             f"{report['training_crop'] or 'none'}, "
              f"variants {report['variants']}  fast = {', '.join(k for k, v in fast['acceleration'].items() if v) or 'eager'}",
              f"network GFLOP: train step {report['network_flops']['train_step'] / 1e9:.2f}, sample step "
              f"{report['network_flops']['sample_step'] / 1e9:.2f}; dense {MATMUL_SIZE}^2 matmul TFLOP/s: "

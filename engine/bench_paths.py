@@ -70,6 +70,19 @@ class BenchPath:
             self._reference_train_step()
 
     def _reference_train_step(self) -> None:
+        windows = [self._reference_window() for _ in range(self.settings.train_batch)]
+        x0, window_hole, hidden = (torch.stack(parts) for parts in zip(*windows))
+        t = torch.randint(self.lowest, self.highest + 1, (len(windows),), generator=self.generator, device=self.device)
+        noise = torch.randn(x0.shape, generator=self.generator, device=self.device)
+        self.network.train()
+        loss = training_loss(self.network, self.schedule, x0, window_hole, hidden, t, noise)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        loss.item()  # the straightforward loop logs every step: a host sync
+
+    def _reference_window(self) -> tuple:
+        """A window, its part of the hole, and a host-drawn synthetic matte OR that hole."""
         _, frames, height, width = self.video.shape
         window = min(self.settings.window_frames, frames)
         crop_h, crop_w = (min(self.settings.train_crop or size, size) for size in (height, width))
@@ -79,15 +92,7 @@ class BenchPath:
         window_hole = self.hole[start:start + window, top:top + crop_h, left:left + crop_w]
         kind = list(KINDS)[int(self.host_rng.integers(len(KINDS)))]
         mask = synthetic_matte(kind, window, crop_h, crop_w, int(self.host_rng.integers(2 ** 31)))
-        hidden = torch.from_numpy(mask).to(self.device) | window_hole
-        t = torch.randint(self.lowest, self.highest + 1, (1,), generator=self.generator, device=self.device)
-        noise = torch.randn(x0.shape, generator=self.generator, device=self.device)
-        self.network.train()
-        loss = training_loss(self.network, self.schedule, x0, window_hole, hidden, t, noise)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        loss.item()  # the straightforward loop logs every step: a host sync
+        return x0, window_hole, torch.from_numpy(mask).to(self.device) | window_hole
 
     def sample_step(self) -> None:
         """One ancestral step of all K variants over the whole shot (the state is not advanced)."""

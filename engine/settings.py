@@ -32,6 +32,9 @@ class Settings:
     # Side of a random square spatial crop of each training window; 0 trains on whole frames (the
     # paper). The network is fully convolutional, so crops only cut the cost of a step.
     train_crop: int = 0
+    # Windows per training step, through the network as one batch. On the CPU a second window
+    # costs little more than the all-zero twin that a batch of one carries (engine/acceleration.py).
+    train_batch: int = 1
     learning_rate: float = 1e-4
     max_train_mask_fraction: float = 0.5
 
@@ -57,8 +60,10 @@ class Settings:
             problems.append(f"intervals ({self.intervals}) must divide diffusion_steps ({self.diffusion_steps})")
         elif not 1 <= self.sample_steps <= self.interval_length:
             problems.append(f"sample_steps must be between 1 and the interval length {self.interval_length}")
-        if self.train_steps < 0 or self.window_frames < 1 or self.learning_rate <= 0 or self.train_crop < 0:
-            problems.append("train_steps >= 0, window_frames >= 1, train_crop >= 0 and learning_rate > 0 are required")
+        if (self.train_steps < 0 or self.window_frames < 1 or self.learning_rate <= 0 or self.train_crop < 0
+                or self.train_batch < 1):
+            problems.append("train_steps >= 0, window_frames >= 1, train_crop >= 0, train_batch >= 1 and "
+                            "learning_rate > 0 are required")
         if not 0.0 < self.max_train_mask_fraction < 1.0:
             problems.append("max_train_mask_fraction must lie in (0, 1)")
         if self.variants < 1:
