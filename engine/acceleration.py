@@ -9,7 +9,8 @@ contiguous), which ``infusion bench`` times beside it. What was measured to pay 
   native is faster"); with a second, all-zero sample in the batch it takes oneDNN, which costs
   less for both samples than native does for one (training step 1.5-2.2x, sampling step 2-4x
   faster, measured in CPU time on an AVX2 EPYC). The twin's output is dropped and its gradient
-  is exactly zero.
+  is exactly zero. A preset can put real work in that slot instead: ``train_batch=2`` (the
+  ``preview`` preset) trains two windows a step for about the cost of one with its twin.
 - channels_last_3d (NDHWC) everywhere: oneDNN's conv3d is faster in that layout on the CPU and
   cuDNN's on the GPU. Deterministic run to run in one environment, so resume stays bit-identical.
 - bf16 autocast on CUDA only: on an AVX2 CPU it is ~50x slower than fp32, and on a Xeon with
