@@ -124,11 +124,11 @@ def measure(shape: Tuple[int, int, int], args: argparse.Namespace) -> Dict[str, 
     return {
         "preset": args.preset, "parameters": count_parameters(paths["fast"].network.model),
         "shape": dict(zip(("frames", "height", "width"), shape)),
-        "training_window_frames": min(settings.window_frames, shape[0]), "training_crop": settings.train_crop,
+        "training_window_frames": settings.training_window(*shape)[0], "training_crop": settings.train_crop,
         "training_windows_per_step": settings.train_batch,
         "variants": settings.variants, "device": device_name(device), "torch": torch.__version__,
         "threads": torch.get_num_threads(), "network_flops": work,
-        "matmul_flops_per_s": {precision: rate for precision, rate in matmul.items()},
+        "matmul_flops_per_s": matmul,
         "train_step": train["fast"], "sample_step": sample["fast"], "sample_s_per_frame": results["fast"]["sample_s_per_frame"],
         "paths": results, "ratio_fast_over_reference": ratios(results),
     }

@@ -84,8 +84,7 @@ class BenchPath:
     def _reference_window(self) -> tuple:
         """A window, its part of the hole, and a host-drawn synthetic matte OR that hole."""
         _, frames, height, width = self.video.shape
-        window = min(self.settings.window_frames, frames)
-        crop_h, crop_w = (min(self.settings.train_crop or size, size) for size in (height, width))
+        window, crop_h, crop_w = self.settings.training_window(frames, height, width)
         start, top, left = (int(self.host_rng.integers(0, limit + 1))
                             for limit in (frames - window, height - crop_h, width - crop_w))
         x0 = self.video[:, start:start + window, top:top + crop_h, left:left + crop_w]

@@ -73,10 +73,11 @@ def methods_for(args: argparse.Namespace) -> Dict[str, Method]:
     if args.train_steps is not None:
         overrides["train_steps"] = args.train_steps
     for seed in args.seeds:
+        settings = preset(args.preset, seed=seed, **overrides)
         for path in args.paths:
             name = f"infusion s{seed}" + (f" {path}" if args.paths != ["fast"] else "")
             acceleration = Acceleration.reference() if path == "reference" else None  # None: the engine's choice
-            methods[name] = infusion_method(preset(args.preset, seed=seed, **overrides), args.device, acceleration)
+            methods[name] = infusion_method(settings, args.device, acceleration)
     return methods
 
 

@@ -37,10 +37,7 @@ def _counted(settings: Settings, batch: int, frames: int, height: int, width: in
 def training_step_flops(settings: Settings, shape: Tuple[int, int, int]) -> int:
     """Forward and backward of one training step (the preset's windows per step, window and crop)
     on a shot ``shape``."""
-    frames, height, width = shape
-    window = min(settings.window_frames, frames)
-    crop_h, crop_w = (min(settings.train_crop or size, size) for size in (height, width))
-    return _counted(settings, settings.train_batch, window, crop_h, crop_w, backward=True)
+    return _counted(settings, settings.train_batch, *settings.training_window(*shape), backward=True)
 
 
 def sampling_step_flops(settings: Settings, shape: Tuple[int, int, int]) -> int:

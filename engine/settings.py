@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,12 @@ class Settings:
     @property
     def interval_length(self) -> int:
         return self.diffusion_steps // self.intervals
+
+    def training_window(self, frames: int, height: int, width: int) -> Tuple[int, int, int]:
+        """(frames, height, width) of one training window on a shot of this size: the window
+        length and the square crop, each cut to the shot."""
+        return (min(self.window_frames, frames), min(self.train_crop or height, height),
+                min(self.train_crop or width, width))
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (validated again)."""

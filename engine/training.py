@@ -48,9 +48,7 @@ def train_interval(
     """
     device = video.device
     _, frames, height, width = video.shape
-    window = min(settings.window_frames, frames)
-    crop_h = min(settings.train_crop or height, height)
-    crop_w = min(settings.train_crop or width, width)
+    window, crop_h, crop_w = settings.training_window(frames, height, width)
 
     def offset(limit: int) -> int:
         return int(torch.randint(0, limit + 1, (1,), generator=generator, device=device))
