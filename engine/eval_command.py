@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="Infusion seeds, one row each (default 0)")
     parser.add_argument("--variants", type=int, default=2, help="Infusion variants per seed, for diversity (default 2)")
     parser.add_argument("--train-steps", type=int, help="training steps per interval (default: the preset's)")
+    parser.add_argument("--train-batch", type=int, help="training windows per step (default: the preset's)")
     parser.add_argument("--working-size", type=int, help="longest side of the clips (default: the preset's)")
     parser.add_argument("--paths", nargs="+", default=["fast"], choices=list(PATHS),
                         help="Infusion's network paths, one row each (default fast: the engine's own; reference: "
@@ -72,6 +73,8 @@ def methods_for(args: argparse.Namespace) -> Dict[str, Method]:
     overrides = {"variants": args.variants}
     if args.train_steps is not None:
         overrides["train_steps"] = args.train_steps
+    if args.train_batch is not None:
+        overrides["train_batch"] = args.train_batch
     for seed in args.seeds:
         settings = preset(args.preset, seed=seed, **overrides)
         for path in args.paths:

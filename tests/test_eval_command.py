@@ -67,3 +67,9 @@ def test_eval_scores_the_reference_and_fast_paths_side_by_side_and_they_agree(tm
     reference, fast = methods["infusion s0 reference"], methods["infusion s0 fast"]
     assert abs(reference["psnr"] - fast["psnr"]) < 0.05  # same seed and weights: the levers change speed only
     assert abs(reference["ssim"] - fast["ssim"]) < 0.005
+
+
+def test_eval_passes_its_training_overrides_to_the_settings(tmp_path):
+    done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--working-size", "32",
+                    "--preset", "test", "--mattes", "still_boxes", "--train-batch", "0", "--out", str(tmp_path))
+    assert done.returncode == 2 and "train_batch" in done.stderr and "Traceback" not in done.stderr
