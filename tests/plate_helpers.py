@@ -4,8 +4,8 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import OpenImageIO as oiio
 
-from infusion.engine.plates import write_frame
-from infusion.engine.sequence import FramePattern
+from infusion.engine.plates.exr import write_frame
+from infusion.engine.plates.sequence import FramePattern
 
 
 def write_sequence(pattern: str, first: int, frames: np.ndarray, names: Sequence[str], fmt: str = "half",

@@ -12,9 +12,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import tiny_shot  # noqa: E402
 
-from infusion.engine.inpaint import inpaint  # noqa: E402
-from infusion.engine.presets import preset  # noqa: E402
-from infusion.engine.progress import IntervalFinished  # noqa: E402
+from infusion.engine.method.inpaint import inpaint  # noqa: E402
+from infusion.engine.method.presets import preset  # noqa: E402
+from infusion.engine.method.progress import IntervalFinished  # noqa: E402
+from infusion.engine.storage.checkpoint_file import CheckpointFile  # noqa: E402
 
 SETTINGS = preset("test", intervals=4, train_steps=3, sample_steps=2, variants=2, seed=11)
 
@@ -29,7 +30,7 @@ def main() -> None:
             time.sleep(pause)
 
     video, hole = tiny_shot()
-    result = inpaint(video, hole, SETTINGS, checkpoint_path=checkpoint, progress=progress)
+    result = inpaint(video, hole, SETTINGS, checkpoint=CheckpointFile(checkpoint), progress=progress)
     torch.save({"variants": result.variants}, output)
 
 

@@ -6,10 +6,10 @@ from typing import Any, Dict, Optional, Tuple, TypeVar
 
 from infusion.protocol.client import EngineClient
 
-# The engine's own defaults of the matte options (engine/shot.py ShotRequest): a host sends an
+# The engine's own defaults of the matte options (engine/plates/shot.py ShotRequest): a host sends an
 # option only when the compositor chose another value, so the shot says only what was chosen.
 OPTION_DEFAULTS = {"threshold": 0.01, "dilation": 0, "margin": 1.0}
-PRESETS = ("standard", "preview", "paper", "test")  # the engine's presets (engine/presets.py), its default first
+PRESETS = ("standard", "preview", "paper", "test")  # the engine's presets (engine/method/presets.py), its default first
 T = TypeVar("T")
 
 
@@ -48,13 +48,13 @@ class ShotSpec:
     by_reference: bool = False
 
     def settings(self) -> Dict[str, Any]:
-        """Overrides of the preset's Settings (engine/settings.py)."""
+        """Overrides of the preset's Settings (engine/method/settings.py)."""
         chosen = {"seed": self.seed, "variants": self.variants, "intervals": self.intervals,
                   "train_steps": self.train_steps, "sample_steps": self.sample_steps, "window_frames": self.window_frames}
         return {key: value for key, value in chosen.items() if value is not None}
 
     def options(self) -> Dict[str, Any]:
-        """Plate handling options (engine/intake.py OPTIONS)."""
+        """Plate handling options (engine/service/intake.py OPTIONS)."""
         chosen = {"threshold": self.threshold, "dilation": self.dilation, "margin": self.margin, "colorspace": self.colorspace}
         return {key: value for key, value in chosen.items() if value is not None}
 

@@ -1,0 +1,58 @@
+"""Progress of a shot on a console: one redrawn bar on a terminal, plain lines otherwise."""
+from __future__ import annotations
+
+import sys
+from typing import Optional, TextIO
+
+from ..method.progress import StepProgress
+from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten
+
+
+def duration(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "?"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+class ConsoleProgress:
+    """A ``progress`` callable for run_shot that prints to ``stream``."""
+
+    def __init__(self, stream: Optional[TextIO] = None, tty: Optional[bool] = None, width: int = 30):
+        stream = stream or sys.stderr
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.width = width
+        self.loss: Optional[float] = None
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, StepProgress):
+            self.loss = event.loss if event.loss is not None else self.loss
+            if self.tty:
+                self._bar(event)
+        elif isinstance(event, PreviewWritten):
+            self._line(f"interval {event.interval + 1}/{event.intervals} done, loss {self._loss()}")
+        elif isinstance(event, PlateFrameRead) and (self.tty or event.done == event.total):
+            self._line(f"read plate frame {event.frame} ({event.done}/{event.total})", redraw=event.done < event.total)
+        elif isinstance(event, FrameWritten):
+            self._line(f"wrote {event.path}")
+
+    def _loss(self) -> str:
+        return "?" if self.loss is None else f"{self.loss:.4f}"
+
+    def _bar(self, event: StepProgress) -> None:
+        known = event.remaining is not None and event.elapsed + event.remaining > 0
+        fraction = event.elapsed / (event.elapsed + event.remaining) if known else 0.0
+        filled = int(round(fraction * self.width))
+        text = (f"[{'#' * filled}{'.' * (self.width - filled)}] interval {event.interval + 1}/{event.intervals} "
+                f"{event.phase} {event.step}/{event.steps} loss {self._loss()} left {duration(event.remaining)}")
+        self.stream.write("\r" + text + "\x1b[K")
+        self.stream.flush()
+
+    def _line(self, text: str, redraw: bool = False) -> None:
+        """A line of its own (clearing the bar on a terminal); ``redraw`` keeps it on the same row."""
+        if self.tty:
+            self.stream.write("\r" + text + "\x1b[K" + ("" if redraw else "\n"))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()

@@ -1,0 +1,1 @@
+"""Render farm: Open Job Description templates and bundles, and OpenCue job specs."""

@@ -1,0 +1,191 @@
+"""Interval training interleaved with sampling, checkpointed after every interval.
+
+The network is trained on the noisiest interval, then used at once to sample the whole shot
+through that interval; training goes on (same weights, same optimizer) on the next interval, and
+so on down to t = 0. After each interval one atomic checkpoint holds the weights, the optimizer,
+the sampler state x_t of every variant, every generator state and the settings, so a run killed
+at any moment resumes from its last finished interval and ends bit-identical (on the CPU) to an
+uninterrupted run with the same seed.
+
+Works on tensors in the network encoding ([-1, 1]); the known values are first spread over all
+of [-1, 1] and the result mapped back (engine/method/value_range.py), so previews and the output are in
+the caller's encoding and pixels outside the hole come back exactly as given. Files, colour and
+resolution are the business of engine/plates/.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import torch
+
+from . import diffusion
+from .acceleration import Acceleration
+from .checkpoint import CheckpointStore
+from .model import UNet3D
+from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
+from .sampling import sample_steps
+from .settings import Settings, describe_differences
+from .training import train_interval
+from .value_range import ValueRange
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class InpaintResult:
+    """variants: (K, 3, T, H, W) on the CPU, hole filled, every other pixel equal to the input."""
+
+    variants: torch.Tensor
+
+    def mean(self) -> torch.Tensor:
+        """The mean of the variants (higher PSNR, less texture: the paper's Table 2)."""
+        return self.variants.mean(dim=0)
+
+
+def validate_shot(video: torch.Tensor, hole: torch.Tensor) -> None:
+    """Raise ValueError naming the problem if the shot cannot be inpainted."""
+    if video.dim() != 4 or video.shape[0] != 3:
+        raise ValueError(f"video must be shaped (3, frames, height, width), got {tuple(video.shape)}")
+    if hole.shape != video.shape[1:] or hole.dtype != torch.bool:
+        raise ValueError(f"hole must be a bool tensor shaped {tuple(video.shape[1:])}, got {hole.dtype} {tuple(hole.shape)}")
+    if not bool(hole.any()):
+        raise ValueError("the matte is empty: there is nothing to inpaint")
+    if bool(hole.all()):
+        raise ValueError("the matte covers every pixel of every frame: there is nothing to learn from")
+    visible = video[:, ~hole]
+    if not bool(torch.isfinite(visible).all()):
+        raise ValueError("the video has NaN or infinite values outside the matte (encode it first)")
+    if visible.numel() and float(visible.abs().max()) > 1.0 + 1e-6:
+        raise ValueError("the video must lie in [-1, 1] outside the matte (the network encoding)")
+
+
+def shot_digest(video: torch.Tensor, hole: torch.Tensor) -> str:
+    """A fingerprint of what the network may see: the video with the hole zeroed, and the hole."""
+    digest = hashlib.sha256()
+    digest.update(str(tuple(video.shape)).encode())
+    digest.update(video.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    digest.update(hole.detach().to("cpu").contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def variant_seed(seed: int, variant: int) -> int:
+    return (seed * 1_000_003 + 7919 * (variant + 1)) % (2 ** 63)
+
+
+class Run:
+    """The mutable state of one inpainting run: network, optimizer, generators, sampler state."""
+
+    def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration):
+        self.settings = settings
+        self.device = device
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(settings.seed)
+            self.model = UNet3D.from_settings(settings)
+        self.model.to(device)
+        self.network = acceleration.wrap(self.model)  # the same parameters, run the fast way
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
+        self.train_generator = torch.Generator(device=device).manual_seed(settings.seed)
+        self.variant_generators = [
+            torch.Generator(device=device).manual_seed(variant_seed(settings.seed, k)) for k in range(settings.variants)
+        ]
+        shape = (3,) + tuple(video.shape[1:])
+        self.x_t = torch.stack([torch.randn(shape, generator=g, device=device) for g in self.variant_generators])
+        self.finished_intervals = 0
+
+    def state(self, digest: str) -> Dict[str, object]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "settings": self.settings.result_fields(),
+            "shot_digest": digest,
+            "finished_intervals": self.finished_intervals,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "x_t": self.x_t.detach().cpu(),
+            "train_generator": self.train_generator.get_state(),
+            "variant_generators": [g.get_state() for g in self.variant_generators],
+        }
+
+    def restore(self, saved: Dict[str, object], digest: str, source: str) -> None:
+        if saved.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"checkpoint {source} has format {saved.get('format')}, expected {CHECKPOINT_FORMAT}")
+        differences = describe_differences(saved["settings"], self.settings)
+        if differences:
+            raise ValueError(f"checkpoint {source} was made with other settings ({differences}); use another work dir")
+        if saved["shot_digest"] != digest:
+            raise ValueError(f"checkpoint {source} belongs to another shot or matte; use another work dir")
+        self.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.x_t = saved["x_t"].to(self.device)
+        self.train_generator.set_state(saved["train_generator"])
+        for generator, state in zip(self.variant_generators, saved["variant_generators"]):
+            generator.set_state(state)
+        self.finished_intervals = int(saved["finished_intervals"])
+
+
+def inpaint(
+    video: torch.Tensor,
+    hole: torch.Tensor,
+    settings: Settings,
+    device: str = "cpu",
+    checkpoint: Optional[CheckpointStore] = None,
+    progress: Optional[ProgressCallback] = None,
+    acceleration: Optional[Acceleration] = None,
+) -> InpaintResult:
+    """Fill ``hole`` (T,H,W bool, True = unknown) of ``video`` (3,T,H,W in [-1, 1]).
+
+    With ``checkpoint`` the run saves after every interval and resumes from there when
+    started again. ``progress`` receives StepProgress and IntervalFinished events; raising from
+    it (a cancel, say) stops the run, keeping the last finished interval on disk. ``acceleration``
+    defaults to the engine's choice for the device (engine/method/acceleration.py); a resumed run must
+    use the same one to end bit-identical.
+    """
+    validate_shot(video, hole)
+    torch_device = torch.device(device)
+    observed = torch.where(hole[None], torch.zeros(()), video.float()).to(torch_device)
+    hole = hole.to(torch_device)
+    values = ValueRange.of_known(observed, hole)
+    video = torch.where(hole[None], torch.zeros((), device=torch_device), values.to_network(observed))
+    digest = shot_digest(video, hole)
+
+    acceleration = acceleration or Acceleration.for_run(torch_device, settings.train_steps * settings.intervals)
+    run = Run(settings, video, torch_device, acceleration)
+    if checkpoint is not None:
+        saved = checkpoint.load()
+        if saved is not None:
+            run.restore(saved, digest, checkpoint.describe())
+
+    schedule = diffusion.linear_schedule(settings.diffusion_steps)
+    intervals = settings.intervals
+    remaining_intervals = intervals - run.finished_intervals
+    clock = ProgressClock(remaining_intervals * settings.train_steps, remaining_intervals * settings.sample_steps)
+
+    def report(phase: str, interval: int, step: int, steps: int, loss: Optional[float]) -> None:
+        clock.tick(phase)
+        if progress is not None:
+            progress(StepProgress(phase, interval, intervals, step, steps, loss, clock.elapsed, clock.remaining()))
+
+    for interval in range(run.finished_intervals, intervals):
+        highest, lowest = diffusion.interval_bounds(settings.diffusion_steps, intervals, interval)
+        clock.mark()
+        train_interval(
+            run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
+            on_step=lambda step, loss: report("train", interval, step, settings.train_steps, loss),
+        )
+        timesteps = diffusion.interval_timesteps(highest, lowest, settings.sample_steps)
+        clock.mark()
+        run.x_t, estimate = sample_steps(
+            run.network, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
+            settings.chunk_frames, settings.chunk_overlap,
+            on_step=lambda step: report("sample", interval, step, len(timesteps), None),
+        )
+        run.finished_intervals = interval + 1
+        if checkpoint is not None:
+            checkpoint.save(run.state(digest))
+        if progress is not None:
+            progress(IntervalFinished(interval, intervals, values.from_network(estimate.detach()).cpu(), clock.elapsed))
+
+    filled = torch.where(hole[None, None], values.from_network(run.x_t.clamp(-1.0, 1.0)), observed[None])
+    return InpaintResult(variants=filled.cpu())
+

@@ -1,0 +1,118 @@
+"""The one configuration object of a run: network, diffusion, training, sampling and working size.
+
+Everything that changes the result lives here, so that a checkpoint can record it and a resumed
+run can refuse settings that differ. Plain values only (no tensors), so it travels as JSON or
+msgpack and loads from a checkpoint with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Network (engine/method/model.py).
+    levels: int = 4
+    channels: int = 32
+    embed_channels: int = 16
+
+    # Diffusion (engine/method/diffusion.py): T steps split into equal intervals, noisiest first.
+    diffusion_steps: int = 1000
+    intervals: int = 20
+    # Denoising steps actually taken inside each interval. Equal to the interval length means
+    # plain ancestral DDPM over every step; fewer means strided DDPM (the posterior between
+    # non-adjacent steps), which is exact in distribution for the chosen sub-sequence.
+    sample_steps: int = 50
+
+    # Training (engine/method/training.py).
+    train_steps: int = 10_000  # per interval
+    window_frames: int = 20  # consecutive frames per training sample (fewer if the shot is shorter)
+    # Side of a random square spatial crop of each training window; 0 trains on whole frames (the
+    # paper). The network is fully convolutional, so crops only cut the cost of a step.
+    train_crop: int = 0
+    # Windows per training step, through the network as one batch. On the CPU a second window
+    # costs little more than the all-zero twin that a batch of one carries (engine/method/acceleration.py).
+    train_batch: int = 1
+    learning_rate: float = 1e-4
+    max_train_mask_fraction: float = 0.5
+
+    # Sampling (engine/method/sampling.py).
+    variants: int = 1
+    chunk_frames: int = 0  # 0: the whole shot in one forward pass; else overlapping temporal chunks
+    chunk_overlap: int = 8
+
+    # Working resolution of the region of interest (longest side, pixels); used by engine/plates/roi.py.
+    working_size: int = 432
+
+    seed: int = 0
+    log_every: int = 10  # training steps between two loss reads (a read syncs the device)
+
+    # Free-form note of where these settings came from (preset name); does not change results.
+    preset: str = field(default="custom", compare=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.levels < 1 or self.channels < 1 or self.embed_channels < 2 or self.embed_channels % 2:
+            problems.append("levels and channels must be positive and embed_channels even")
+        if self.intervals < 1 or self.diffusion_steps % self.intervals:
+            problems.append(f"intervals ({self.intervals}) must divide diffusion_steps ({self.diffusion_steps})")
+        elif not 1 <= self.sample_steps <= self.interval_length:
+            problems.append(f"sample_steps must be between 1 and the interval length {self.interval_length}")
+        if (self.train_steps < 0 or self.window_frames < 1 or self.learning_rate <= 0 or self.train_crop < 0
+                or self.train_batch < 1):
+            problems.append("train_steps >= 0, window_frames >= 1, train_crop >= 0, train_batch >= 1 and "
+                            "learning_rate > 0 are required")
+        if not 0.0 < self.max_train_mask_fraction < 1.0:
+            problems.append("max_train_mask_fraction must lie in (0, 1)")
+        if self.variants < 1:
+            problems.append("variants must be at least 1")
+        if self.chunk_frames < 0 or self.chunk_overlap < 0:
+            problems.append("chunk_frames and chunk_overlap must not be negative")
+        if self.chunk_frames and self.chunk_overlap >= self.chunk_frames:
+            problems.append("chunk_overlap must be smaller than chunk_frames")
+        if self.working_size < 8 or self.log_every < 1:
+            problems.append("working_size must be at least 8 and log_every at least 1")
+        if problems:
+            raise ValueError("invalid settings: " + "; ".join(problems))
+
+    @property
+    def interval_length(self) -> int:
+        return self.diffusion_steps // self.intervals
+
+    def training_window(self, frames: int, height: int, width: int) -> Tuple[int, int, int]:
+        """(frames, height, width) of one training window on a shot of this size: the window
+        length and the square crop, each cut to the shot."""
+        return (min(self.window_frames, frames), min(self.train_crop or height, height),
+                min(self.train_crop or width, width))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "Settings":
+        """Settings from a plain dict; unknown keys are an error that names them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(unknown)}")
+        return cls(**values)
+
+    def result_fields(self) -> Dict[str, Any]:
+        """The fields that change the output (everything but the preset label and log cadence)."""
+        values = self.to_dict()
+        values.pop("preset")
+        values.pop("log_every")
+        return values
+
+
+def describe_differences(saved: Dict[str, Any], current: "Settings") -> Optional[str]:
+    """A readable list of result-changing settings that differ, or None when they agree."""
+    now = current.result_fields()
+    diffs = [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in sorted(now) if saved.get(k) != now[k]]
+    return "; ".join(diffs) if diffs else None

@@ -1,0 +1,103 @@
+"""EXR frames with OpenImageIO: read a frame (all channels or one), write one atomically.
+
+Pixels are float32 arrays shaped (height, width, channels) covering the frame's data window; the
+ImageSpec that comes with them keeps the channel names and formats (half, float, mixed), the data
+and display windows and the metadata, so writing a frame back with its spec changes nothing but
+the pixels. Any file that is missing, truncated or unreadable is a ValueError naming it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import OpenImageIO as oiio
+
+from infusion.protocol.files import atomic_path
+
+
+@dataclass
+class Frame:
+    """One frame: ``pixels`` (H, W, C) float32 of the data window, ``spec`` its header."""
+
+    path: str
+    pixels: np.ndarray
+    spec: oiio.ImageSpec
+
+    @property
+    def origin(self) -> Tuple[int, int]:
+        """(x, y) of the data window's top-left pixel."""
+        return self.spec.x, self.spec.y
+
+    def channel(self, name: str) -> np.ndarray:
+        """The (H, W) plane of channel ``name``."""
+        return self.pixels[..., channel_index(self.spec, name, self.path)]
+
+
+def channel_index(spec: oiio.ImageSpec, name: str, path: str) -> int:
+    """Index of channel ``name``; an error naming the file and its channels if it has none."""
+    names = list(spec.channelnames)
+    if name not in names:
+        raise ValueError(f"{path} has no channel {name!r} (its channels: {', '.join(names)})")
+    return names.index(name)
+
+
+def _open(path: str) -> oiio.ImageInput:
+    if not os.path.isfile(path):
+        raise ValueError(f"frame file is missing: {path}")
+    image = oiio.ImageInput.open(path)
+    if image is None:
+        raise ValueError(f"cannot read frame {path}: {oiio.geterror() or 'unknown error'}")
+    return image
+
+
+def read_spec(path: str) -> oiio.ImageSpec:
+    """The header of the frame at ``path`` (no pixels read)."""
+    image = _open(path)
+    try:
+        return image.spec()
+    finally:
+        image.close()
+
+
+def read_frame(path: str, channel: Optional[str] = None) -> Frame:
+    """All channels of the frame at ``path``, or only ``channel`` (then ``pixels`` is (H, W, 1))."""
+    image = _open(path)
+    try:
+        spec = image.spec()
+        if spec.deep:
+            raise ValueError(f"{path} holds deep data, which is not supported")
+        first = 0 if channel is None else channel_index(spec, channel, path)
+        last = spec.nchannels if channel is None else first + 1
+        pixels = image.read_image(0, 0, first, last, "float")
+        if pixels is None or image.has_error:
+            raise ValueError(f"cannot read frame {path}: {image.geterror() or 'truncated or corrupt'}")
+    finally:
+        image.close()
+    pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, last - first)
+    return Frame(path, pixels, spec)
+
+
+def write_frame(path: str, pixels: np.ndarray, spec: oiio.ImageSpec) -> None:
+    """Write ``pixels`` (H, W, C), or (H, W) for one channel, with header ``spec`` to ``path`` atomically.
+
+    The frame goes to a temporary file in the same folder (with the same extension, which picks
+    the format), is flushed to disk and renamed over ``path`` (protocol/files.py's atomic_path): a reader
+    sees the old frame or the new one, never half of one.
+    """
+    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+    if pixels.shape != (spec.height, spec.width, spec.nchannels):
+        raise ValueError(f"cannot write {path}: pixels shaped {pixels.shape}, its header says "
+                         f"{(spec.height, spec.width, spec.nchannels)}")
+    with atomic_path(Path(path), suffix=Path(path).suffix) as temporary:
+        output = oiio.ImageOutput.create(str(temporary))
+        if output is None:
+            raise ValueError(f"cannot write {path}: {oiio.geterror()}")
+        if not output.open(str(temporary), spec) or not output.write_image(np.ascontiguousarray(pixels, np.float32)):
+            error = output.geterror()
+            output.close()
+            raise ValueError(f"cannot write {path}: {error}")
+        if not output.close():
+            raise ValueError(f"cannot write {path}: {output.geterror()}")

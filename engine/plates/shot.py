@@ -1,0 +1,213 @@
+"""A whole shot from EXR sequences to EXR sequences: the host- and service-agnostic pipeline.
+
+``run_shot`` reads the plate twice, never holding more than a few full-resolution frames:
+
+1. headers and mattes give the region of interest (the matte's box over the range plus context);
+   the plate's crops are encoded (engine/plates/color.py) and scaled to the working size, frame by frame;
+2. ``inpaint`` trains and samples on that small stack, checkpointing into the work dir (the same
+   call after a crash resumes from the last finished interval);
+3. each plate frame is read again, the fill is scaled back, decoded and composited inside the
+   matte only, and every output frame is written atomically.
+
+Outputs: with one variant, ``out`` itself. With K > 1 variants, variant k (1-based) goes to
+``out`` with ``_v{k}`` added to its name and their mean to ``_mean``: ``fill.####.exr`` ->
+``fill_v1.####.exr`` ... ``fill_vK.####.exr`` and ``fill_mean.####.exr``. Every output frame is
+the plate frame with its RGB channels filled; other channels, windows and metadata are the
+plate's.
+
+Events passed to ``progress``: the engine's StepProgress, and PlateFrameRead, PreviewWritten and
+FrameWritten below. Raising from ``progress`` stops the run (a cancel); what is on disk stays
+valid: the last checkpoint and whole output frames only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple
+
+import numpy as np
+import OpenImageIO as oiio
+import torch
+
+from .color import Encoding, load_config
+from ..method.inpaint import inpaint
+from ..storage.checkpoint_file import CheckpointFile
+from .matte_rule import MatteRule
+from .exr import Frame, channel_index, read_frame, read_spec, write_frame
+from ..method.progress import IntervalFinished
+from .roi import Box, composite, context_box, crop, resize, shrink_hole, working_shape
+from .sequence import FramePattern, check_frame_range
+from .request import ShotRequest
+
+
+@dataclass(frozen=True)
+class PlateFrameRead:
+    """A plate frame was read and added to the working stack (``done`` of ``total``)."""
+
+    frame: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PreviewWritten:
+    """After interval ``interval`` (0-based) of ``intervals``: the current estimate of the fill.
+
+    images: (K, T, h, w, 3) float32, linear, the region of interest at the working size;
+    paths: the same as half-float EXRs in the work dir, ``preview/interval_NN/vK.FRAME.exr``.
+    """
+
+    interval: int
+    intervals: int
+    paths: Tuple[str, ...]
+    images: np.ndarray
+
+
+@dataclass(frozen=True)
+class FrameWritten:
+    """Output frame ``frame`` is on disk at ``path``; variant 1..K, or None for the mean."""
+
+    frame: int
+    variant: Optional[int]
+    path: str
+
+
+@dataclass(frozen=True)
+class ShotResult:
+    """outputs: the pattern written for each variant, in order; mean: the mean's (K > 1 only);
+    roi: the region of interest in plate pixels; working_shape: its (height, width) for the network.
+    """
+
+    outputs: Tuple[str, ...]
+    mean: Optional[str]
+    roi: Box
+    working_shape: Tuple[int, int]
+
+
+Progress = Callable[[object], None]
+
+
+def output_patterns(out: str, variants: int) -> Tuple[List[FramePattern], Optional[FramePattern]]:
+    """The pattern of each variant's sequence and of the mean (None with one variant)."""
+    pattern = FramePattern.parse(out)
+    if variants == 1:
+        return [pattern], None
+    return [pattern.renamed(f"v{k}") for k in range(1, variants + 1)], pattern.renamed("mean")
+
+
+class _Shot:
+    """The request resolved: patterns, frames, matte rule, encoding."""
+
+    def __init__(self, request: ShotRequest, emit: Progress):
+        self.request = request
+        self.emit = emit
+        self.plate = FramePattern.parse(request.plate)
+        self.matte = FramePattern.parse(request.matte) if request.matte else None
+        first, last = check_frame_range(request.frames)
+        self.frames = list(range(first, last + 1))
+        if request.margin < 0:
+            raise ValueError(f"the context margin must not be negative, got {request.margin}")
+        self.rule = MatteRule(request.threshold, request.dilation)
+        self.encoding = Encoding(load_config(request.ocio_config), request.colorspace, request.encoding)
+
+    def matte_plane(self, frame: int, plate: Optional[Frame] = None) -> Tuple[np.ndarray, Tuple[int, int]]:
+        """The matte of ``frame`` and its origin, from its sequence or from the plate's channel."""
+        if self.matte is None and plate is not None:
+            return plate.channel(self.request.matte_channel), plate.origin
+        source = read_frame((self.matte or self.plate).path(frame), self.request.matte_channel)
+        return source.pixels[..., 0], source.origin
+
+    def region(self) -> Box:
+        """Pass 1a: the matte's box over the range plus context, inside the plate's data windows."""
+        matte_box: Optional[Box] = None
+        limits = Box(0, 0, 0, 0)
+        for frame in self.frames:
+            spec = read_spec(self.plate.path(frame))
+            rgb_channels(spec, self.plate.path(frame))
+            limits = limits.union(Box(spec.x, spec.y, spec.x + spec.width, spec.y + spec.height))
+            found = self.rule.box(*self.matte_plane(frame))
+            matte_box = found if matte_box is None else matte_box.union(found)
+        source = self.request.matte or f"channel {self.request.matte_channel} of {self.request.plate}"
+        if matte_box is None or matte_box.intersect(limits).empty:
+            raise ValueError(f"the matte ({source}) is empty over frames {self.frames[0]}-{self.frames[-1]} "
+                             f"(no pixel above the threshold {self.rule.threshold} inside the plate)")
+        return context_box(matte_box.intersect(limits), self.request.margin, limits)
+
+    def stack(self, box: Box, shape: Tuple[int, int]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Pass 1b: (3, T, h, w) encoded video and (T, h, w) hole of the region at ``shape``."""
+        video, hole = [], []
+        for done, frame in enumerate(self.frames, 1):
+            plate = read_frame(self.plate.path(frame))
+            rgb = crop(plate.pixels, plate.origin, box)[..., list(rgb_channels(plate.spec, plate.path))]
+            encoded = self.encoding.encode(rgb)
+            video.append(resize(torch.from_numpy(encoded).permute(2, 0, 1)[None], shape)[0])
+            weight = self.rule.weights(*self.matte_plane(frame, plate), box)
+            hole.append(shrink_hole(torch.from_numpy(weight > 0)[None], shape)[0])
+            del plate  # before the next frame is read: one full-resolution frame at a time
+            self.emit(PlateFrameRead(frame, done, len(self.frames)))
+        return torch.stack(video, dim=1), torch.stack(hole)
+
+    def write_previews(self, event: IntervalFinished, work_dir: Path) -> None:
+        images = self.encoding.decode(event.preview.permute(0, 2, 3, 4, 1).numpy())
+        paths = []
+        if self.request.previews:
+            folder = work_dir / "preview" / f"interval_{event.interval:02d}"
+            for k, variant in enumerate(images, 1):
+                for frame, image in zip(self.frames, variant):
+                    path = str(folder / f"v{k}.{frame:04d}.exr")
+                    spec = oiio.ImageSpec(image.shape[1], image.shape[0], 3, "half")
+                    spec.attribute("compression", "zip")
+                    write_frame(path, image, spec)
+                    paths.append(path)
+        self.emit(PreviewWritten(event.interval, event.intervals, tuple(paths), images))
+
+    def write_outputs(self, box: Box, fills: torch.Tensor, patterns: List[FramePattern]) -> None:
+        """Pass 2: composite ``fills`` (N, 3, T, h, w, encoded) into each plate frame and write them."""
+        labels: List[Optional[int]] = list(range(1, len(patterns) + 1))
+        if len(patterns) > 1:
+            labels[-1] = None  # the last pattern is the mean's
+        for index, frame in enumerate(self.frames):
+            plate = read_frame(self.plate.path(frame))
+            channels = rgb_channels(plate.spec, plate.path)
+            weight = self.rule.weights(*self.matte_plane(frame, plate), box)
+            touched = weight > 0
+            scaled = resize(fills[:, :, index], (box.height, box.width)).permute(0, 2, 3, 1).numpy()
+            window = Box.of_window(plate.origin, plate.pixels.shape)
+            region = box.intersect(window).slices(window)
+            backup = plate.pixels[region].copy()
+            for pattern, label, fill in zip(patterns, labels, scaled):
+                linear = np.zeros(fill.shape, np.float32)
+                linear[touched] = self.encoding.decode(fill[touched])
+                composite(plate.pixels, plate.origin, channels, box, linear, weight, self.encoding.white)
+                write_frame(pattern.path(frame), plate.pixels, plate.spec)
+                plate.pixels[region] = backup
+                self.emit(FrameWritten(frame, label, pattern.path(frame)))
+
+
+def rgb_channels(spec: oiio.ImageSpec, path: str) -> Tuple[int, int, int]:
+    """Indices of the R, G and B channels; an error naming the file if one is missing."""
+    return tuple(channel_index(spec, name, path) for name in "RGB")  # type: ignore[return-value]
+
+
+def run_shot(request: ShotRequest, work_dir: Path, device: str = "cpu",
+             progress: Optional[Progress] = None) -> ShotResult:
+    """Fill the matte of the shot, write every output frame, return where they are."""
+    emit: Progress = progress or (lambda event: None)
+    shot = _Shot(request, emit)
+    work_dir = Path(work_dir)
+    patterns, mean = output_patterns(request.out, request.settings.variants)
+    box = shot.region()
+    shape = working_shape(box, request.settings.working_size)
+    video, hole = shot.stack(box, shape)
+
+    def relay(event: object) -> None:
+        if isinstance(event, IntervalFinished):
+            shot.write_previews(event, work_dir)
+        else:
+            emit(event)
+
+    result = inpaint(video, hole, request.settings, device=device, checkpoint=CheckpointFile(work_dir / "checkpoint.pt"),
+                     progress=relay)
+    fills = result.variants if mean is None else torch.cat([result.variants, result.mean()[None]])
+    shot.write_outputs(box, fills, patterns + ([mean] if mean else []))
+    return ShotResult(tuple(str(p) for p in patterns), str(mean) if mean else None, box, shape)

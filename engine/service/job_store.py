@@ -1,0 +1,218 @@
+"""The job store: every job's inputs, settings, work dir (checkpoints, previews), outputs and events.
+
+    STORE/jobs/<id>/job.msgpack     what to run (written once, before the job exists)
+                    state.msgpack   state, error, times (rewritten atomically)
+                    events.msgpack  the job's logged events, appended and fsynced one by one
+                    inputs/         plate and matte frames received by value
+                    work/           run_shot's work dir: checkpoint.pt, preview/
+                    out/            finished frames
+
+A job folder appears by one rename of a complete temporary folder, so a crash never leaves half a
+job. The id is derived from the inputs and settings: the same submit finds the same job. Every
+method is thread-safe (one lock); msgpack only, nothing pickled.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import msgpack
+
+from infusion.protocol import messages as m
+from infusion.protocol.messages import ErrorCode, ProtocolError
+
+from infusion.protocol.files import fsync_directory, write_atomically
+
+UNFINISHED = ("queued", "running")
+RECORD, STATE, EVENTS = "job.msgpack", "state.msgpack", "events.msgpack"
+
+
+def write_msgpack(path: Path, value: Any) -> None:
+    """``value`` to ``path`` atomically (temporary file, fsync, rename)."""
+    write_atomically(path, msgpack.packb(value, use_bin_type=True))
+
+
+def read_msgpack(path: Path) -> Any:
+    return msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False)
+
+
+def read_log(path: Path) -> List[Dict[str, Any]]:
+    """The events of a log; a torn last record (a crash mid-append) is cut off the file."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    unpacker.feed(data)
+    events, good = [], 0
+    try:
+        for event in unpacker:
+            events.append(event)
+            good = unpacker.tell()
+    except Exception:  # corrupt tail: keep what came before it
+        pass
+    if good < len(data):
+        with open(path, "r+b") as stream:
+            stream.truncate(good)
+    return events
+
+
+@dataclass
+class Job:
+    """A job as the engine knows it: its record (immutable) and what has happened since."""
+
+    id: str
+    folder: Path
+    record: Dict[str, Any]
+    state: str = "queued"
+    created: float = 0.0
+    updated: float = 0.0
+    error: Optional[Dict[str, str]] = None
+    device: Optional[str] = None
+    events: List[Dict[str, Any]] = field(default_factory=list)
+    progress: Optional[Dict[str, Any]] = None
+
+    @property
+    def seq(self) -> int:
+        return len(self.events)
+
+    def file(self, kind: str, frame: int, variant: int, interval: Optional[int] = None) -> Optional[Path]:
+        """The newest logged output (or preview of ``interval``) of ``frame``/``variant``."""
+        for event in reversed(self.events):
+            if kind == m.FRAME and event["type"] == m.FRAME and (event["frame"], event["variant"]) == (frame, variant):
+                return self.folder / event["_file"]
+            if kind == m.PREVIEW and event["type"] == m.PREVIEW and event["interval"] == interval:
+                found = [f for fr, v, f in event["_files"] if (fr, v) == (frame, variant)]
+                return self.folder / found[0] if found else None
+        return None
+
+    def summary(self) -> Dict[str, Any]:
+        progress = self.progress or {}
+        frames = self.record["shot"]["frames"]
+        done_frames = {e["frame"] for e in self.events if e["type"] == m.FRAME}
+        fraction = 1.0 if self.state == "done" else progress.get("progress", 0.0)
+        return {"job": self.id, "state": self.state, "created": self.created, "updated": self.updated,
+                "frames": frames, "preset": self.record["settings"].get("preset"), "inputs": self.record["inputs"],
+                "device": self.device if self.state == "running" else None,
+                "interval": progress.get("interval"), "intervals": self.record["settings"]["intervals"],
+                "progress": fraction, "frames_done": len(done_frames), "seq": self.seq, "error": self.error}
+
+
+class JobStore:
+    """Jobs on disk under ``root``, loaded at start, updated as they run."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.jobs_dir = self.root / "jobs"
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._create_lock = threading.Lock()
+        self._jobs: Dict[str, Job] = {}
+        for folder in sorted(self.jobs_dir.iterdir()):
+            if folder.name.startswith("."):
+                shutil.rmtree(folder, ignore_errors=True)  # a job that was never finished being created
+            elif (folder / RECORD).exists() and (folder / STATE).exists():
+                self._jobs[folder.name] = self._load(folder)
+
+    def _load(self, folder: Path) -> Job:
+        state = read_msgpack(folder / STATE)
+        return Job(folder.name, folder, read_msgpack(folder / RECORD), state["state"], state["created"], state["updated"],
+                   state.get("error"), events=read_log(folder / EVENTS))
+
+    def find(self, job_id: str) -> Optional[Job]:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        job = self.find(job_id)
+        if job is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no job {job_id} in this engine's store", "job")
+        return job
+
+    def unfinished(self) -> List[Job]:
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if j.state in UNFINISHED), key=lambda j: j.created)
+
+    def summaries(self) -> List[Dict[str, Any]]:
+        with self._lock:
+            return [j.summary() for j in sorted(self._jobs.values(), key=lambda j: -j.created)]
+
+    def summary(self, job_id: str) -> Dict[str, Any]:
+        with self._lock:
+            return self.get(job_id).summary()
+
+    def create(self, job_id: str, record: Dict[str, Any], fill_inputs: Callable[[Path], None]) -> Tuple[Job, bool]:
+        """The job ``job_id``, made from ``record`` if new (``fill_inputs`` writes into its inputs/ folder).
+
+        Returns (job, created).
+        """
+        with self._create_lock:
+            existing = self.find(job_id)
+            return (existing, False) if existing is not None else (self._create(job_id, record, fill_inputs), True)
+
+    def _create(self, job_id: str, record: Dict[str, Any], fill_inputs: Callable[[Path], None]) -> Job:
+        staging = Path(tempfile.mkdtemp(prefix=f".{job_id}.", dir=self.jobs_dir))
+        try:
+            for name in ("inputs", "work", "out"):
+                (staging / name).mkdir()
+            fill_inputs(staging / "inputs")
+            now = time.time()
+            write_msgpack(staging / RECORD, record)
+            write_msgpack(staging / STATE, {"state": "queued", "created": now, "updated": now, "error": None})
+            folder = self.jobs_dir / job_id
+            os.replace(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        fsync_directory(self.jobs_dir)
+        job = Job(job_id, folder, record, "queued", now, now)
+        with self._lock:
+            self._jobs[job_id] = job
+        return job
+
+    def set_state(self, job: Job, state: str, error: Optional[Dict[str, str]] = None, device: Optional[str] = None) -> None:
+        with self._lock:
+            job.state, job.error, job.device, job.updated = state, error, device, time.time()
+            write_msgpack(job.folder / STATE, {"state": state, "created": job.created, "updated": job.updated, "error": error})
+
+    def log(self, job: Job, kind: str, **fields: Any) -> Dict[str, Any]:
+        """Append an event (fields starting with ``_`` stay in the store) and return it with its seq."""
+        with self._lock:
+            event = {"type": kind, "seq": job.seq + 1, **fields}
+            with open(job.folder / EVENTS, "ab") as stream:
+                stream.write(msgpack.packb(event, use_bin_type=True))
+                stream.flush()
+                os.fsync(stream.fileno())
+            job.events.append(event)
+            job.updated = time.time()
+            return event
+
+    def set_progress(self, job: Job, fields: Dict[str, Any]) -> None:
+        with self._lock:
+            job.progress = fields
+
+    def replay(self, job_id: str, since: int) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """Logged events after ``since`` and the latest progress.
+
+        Of the previews only the latest; of the terminal events only the job's last one if it has
+        ended (a cancelled or failed job submitted again runs on: its old end is history).
+        """
+        with self._lock:
+            job = self.get(job_id)
+            later = [e for e in job.events if e["seq"] > since]
+            previews = [e for e in later if e["type"] == m.PREVIEW]
+            ended = job.state not in UNFINISHED
+            keep = [e for e in later
+                    if (e["type"] != m.PREVIEW or e is previews[-1])
+                    and (e["type"] not in m.TERMINAL_EVENTS or (ended and e is job.events[-1]))]
+            return keep, (dict(job.progress) if job.progress and job.state in UNFINISHED else None)
+
+
+def public(event: Dict[str, Any]) -> Dict[str, Any]:
+    """An event's fields as sent to clients (store-internal ``_`` fields removed)."""
+    return {k: v for k, v in event.items() if not k.startswith("_")}

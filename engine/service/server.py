@@ -1,0 +1,323 @@
+"""The engine service: one ROUTER socket, one I/O loop that never waits on training.
+
+The loop reads a request, validates it (protocol/messages.py), answers from memory (hello, ping,
+status, list, cancel, attach) or hands slow work (writing submitted inputs, reading frames to
+fetch) to a small thread pool, and forwards what the workers publish to the clients attached to
+each job. Anything a client sends that is wrong gets an ``error`` reply to that client only.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+import zmq
+
+from infusion.protocol import messages as m
+from infusion.protocol import wire
+from infusion.protocol.messages import ErrorCode, ProtocolError, Request
+
+from .intake import OPTIONS, plan_submit
+from .job_store import Job, JobStore, public
+from ..method.presets import PRESETS
+from .curve import CurveServer, check_bind_policy, secure_socket
+from .workers import Workers
+
+Route = bytes
+
+
+def engine_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("infusion-compositors")
+    except Exception:  # running from a source tree that was never installed
+        return "unknown"
+
+
+@dataclass
+class ServiceConfig:
+    bind: str
+    store: Path
+    devices: List[str]
+    roots: List[Path] = field(default_factory=list)
+    curve: Optional[CurveServer] = None
+    insecure: bool = False
+    heartbeat: float = 2.0
+    max_payload_bytes: int = wire.MAX_PAYLOAD_BYTES
+
+
+class Outbox:
+    """Messages from other threads to the loop: a queue, and a pipe whose read end the loop polls."""
+
+    def __init__(self) -> None:
+        self.items: "queue.Queue[Tuple[Optional[Route], Optional[str], Dict[str, Any], List[bytes]]]" = queue.Queue()
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+
+    def put(self, route: Optional[Route], job: Optional[str], header: Dict[str, Any], payloads: List[bytes]) -> None:
+        """A reply to ``route``, or (route None) an event for everyone attached to ``job``."""
+        self.items.put((route, job, header, payloads))
+        try:
+            os.write(self.write_fd, b"!")
+        except BlockingIOError:  # the pipe is full of wake-ups already
+            pass
+
+    def drain(self) -> List[Tuple[Optional[Route], Optional[str], Dict[str, Any], List[bytes]]]:
+        try:
+            while os.read(self.read_fd, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        drained = []
+        while True:
+            try:
+                drained.append(self.items.get_nowait())
+            except queue.Empty:
+                return drained
+
+
+class Attachments:
+    """Which clients follow which jobs, and when each was last heard from."""
+
+    def __init__(self) -> None:
+        self.followers: Dict[str, Set[Route]] = {}
+        self.last_seen: Dict[Route, float] = {}
+
+    def attach(self, route: Route, job: str) -> None:
+        self.followers.setdefault(job, set()).add(route)
+        self.last_seen[route] = time.monotonic()
+
+    def detach(self, route: Route, job: str) -> None:
+        self.followers.get(job, set()).discard(route)
+        if not any(route in routes for routes in self.followers.values()):
+            self.last_seen.pop(route, None)
+
+    def heard(self, route: Route) -> None:
+        if route in self.last_seen:
+            self.last_seen[route] = time.monotonic()
+
+    def drop_silent(self, limit: float) -> List[Route]:
+        """Forget clients silent for more than ``limit`` seconds (their jobs run on); the rest."""
+        now = time.monotonic()
+        for route in [r for r, seen in self.last_seen.items() if now - seen > limit]:
+            del self.last_seen[route]
+            for routes in self.followers.values():
+                routes.discard(route)
+        return list(self.last_seen)
+
+
+class Service:
+    """``infusion serve``: bind, resume unfinished jobs, serve until SIGTERM/SIGINT or ``stop()``."""
+
+    def __init__(self, config: ServiceConfig):
+        check_bind_policy(config.bind, config.curve, config.insecure)
+        self.config = config
+        self.instance = uuid.uuid4().hex[:16]
+        self.store = JobStore(config.store)
+        self.outbox = Outbox()
+        self.workers = Workers(config.devices, self.store, config.roots, self._publish)
+        self.attachments = Attachments()
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
+        self.stopped = threading.Event()
+        self.endpoint = ""
+        self.handlers: Dict[str, Callable[[Route, Request, List[wire.Payload]], None]] = {
+            m.HELLO: self._hello, m.PING: self._ping, m.SUBMIT: self._submit, m.STATUS: self._status,
+            m.LIST: self._list, m.CANCEL: self._cancel, m.ATTACH: self._attach, m.DETACH: self._detach,
+            m.FETCH: self._fetch,
+        }
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def serve(self, on_ready: Callable[[str], None] = lambda endpoint: None) -> None:
+        context = zmq.Context()
+        socket = context.socket(zmq.ROUTER)
+        authenticator = secure_socket(context, socket, self.config.curve) if self.config.curve else None
+        socket.linger = 0
+        # Frames over this close the connection; between the caps they get a TOO_LARGE reply.
+        socket.setsockopt(zmq.MAXMSGSIZE, max(self.config.max_payload_bytes, 2 * wire.MAX_HEADER_BYTES))
+        socket.setsockopt(zmq.SNDHWM, 10_000)
+        socket.setsockopt(zmq.HEARTBEAT_IVL, int(self.config.heartbeat * 1000))
+        socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(self.config.heartbeat * 3000))
+        socket.bind(self.config.bind)
+        self.endpoint = socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.socket = socket
+        for job in self.store.unfinished():
+            self.workers.enqueue(job)
+        self.workers.start()
+        on_ready(self.endpoint)
+        try:
+            self._loop()
+        finally:
+            self.workers.stop()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            socket.close(linger=0)
+            if authenticator is not None:
+                authenticator.stop()
+            context.term()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.outbox.put(None, None, {}, [])  # wake the loop
+
+    def install_signal_handlers(self) -> None:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: self.stop())
+
+    def _loop(self) -> None:
+        poller = zmq.Poller()
+        poller.register(self.socket, zmq.POLLIN)
+        poller.register(self.outbox.read_fd, zmq.POLLIN)
+        next_beat = time.monotonic()
+        while not self.stopped.is_set():
+            ready = dict(poller.poll(timeout=int(self.config.heartbeat * 500)))
+            for _ in range(100 if self.socket in ready else 0):  # bounded, so the outbox is not starved
+                if not self.socket.poll(0):
+                    break
+                self._handle(*wire.receive(self.socket, envelope=1))
+            for route, job, header, payloads in self.outbox.drain():
+                self._deliver(route, job, header, payloads)
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self.config.heartbeat
+                beat = m.header(m.HEARTBEAT, instance=self.instance, time=time.time())
+                for route in self.attachments.drop_silent(3 * self.config.heartbeat):
+                    wire.send(self.socket, beat, route=[route])
+
+    # --- dispatch ---------------------------------------------------------------------------
+
+    def _handle(self, route: List[bytes], message: wire.Message) -> None:
+        if not route:
+            return
+        peer = route[0]
+        self.attachments.heard(peer)
+        try:
+            if message.error is not None:
+                raise message.error
+            largest = max((len(p) for p in message.payloads), default=0)
+            if largest > self.config.max_payload_bytes:
+                raise ProtocolError(ErrorCode.TOO_LARGE, f"a payload frame of {largest} bytes exceeds this engine's "
+                                    f"limit of {self.config.max_payload_bytes}")
+            request = m.validate_request(message.header, len(message.payloads))
+            self.handlers[request.type](peer, request, message.payloads)
+        except ProtocolError as error:
+            self._reply_error(peer, error, m.request_id(message.header))
+        except Exception as error:  # a bug must not take the engine down for everyone
+            traceback.print_exc(file=sys.stderr)
+            self._reply_error(peer, ProtocolError(ErrorCode.INTERNAL, f"internal error: {type(error).__name__}: {error}"),
+                              m.request_id(message.header))
+
+    def _reply(self, peer: Route, request: Request, kind: str, payloads: Sequence[wire.Payload] = (), **fields: Any) -> None:
+        wire.send(self.socket, m.header(kind, len(payloads), re=request.id, **fields), payloads, route=[peer])
+
+    def _reply_error(self, peer: Route, error: ProtocolError, request: Optional[int]) -> None:
+        wire.send(self.socket, m.error_header(error, request), route=[peer])
+
+    def _deliver(self, route: Optional[Route], job: Optional[str], header: Dict[str, Any], payloads: List[bytes]) -> None:
+        """Send an outbox item: a reply to one client, or a job event to every client attached."""
+        if route is not None:
+            wire.send(self.socket, header, payloads, route=[route])
+        elif job is not None:
+            for peer in list(self.attachments.followers.get(job, ())):
+                wire.send(self.socket, header, payloads, route=[peer])
+
+    def _publish(self, job: str, event: Dict[str, Any], payloads: List[bytes]) -> None:
+        """Called by workers: queue a job event for the loop to forward."""
+        self.outbox.put(None, job, self._event_header(job, event, payloads), payloads)
+
+    @staticmethod
+    def _event_header(job: str, event: Dict[str, Any], payloads: Sequence[bytes]) -> Dict[str, Any]:
+        fields = public(event)
+        kind = fields.pop("type")
+        return m.header(kind, len(payloads), job=job, **fields)
+
+    def _in_pool(self, peer: Route, request: Request, work: Callable[[], Tuple[str, Dict[str, Any], List[bytes]]]) -> None:
+        """Run ``work`` (returning reply type, fields, payloads) off the loop; its reply goes through the outbox."""
+        def run() -> None:
+            try:
+                kind, fields, payloads = work()
+                header = m.header(kind, len(payloads), re=request.id, **fields)
+            except ProtocolError as error:
+                header, payloads = m.error_header(error, request.id), []
+            except Exception as error:
+                traceback.print_exc(file=sys.stderr)
+                internal = ProtocolError(ErrorCode.INTERNAL, f"internal error: {type(error).__name__}: {error}")
+                header, payloads = m.error_header(internal, request.id), []
+            self.outbox.put(peer, None, header, payloads)
+        self.pool.submit(run)
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    def _hello(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        self._reply(peer, request, m.WELCOME, protocol=m.PROTOCOL_VERSION, engine=engine_version(),
+                    instance=self.instance, devices=self.config.devices,
+                    presets={name: s.to_dict() for name, s in PRESETS.items()}, options=sorted(OPTIONS),
+                    roots=[str(r) for r in self.config.roots], heartbeat=self.config.heartbeat,
+                    limits={"max_header_bytes": wire.MAX_HEADER_BYTES, "max_payload_bytes": self.config.max_payload_bytes,
+                            "max_frames": m.MAX_FRAMES_PER_SHOT})
+
+    def _ping(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        self._reply(peer, request, m.PONG, instance=self.instance)
+
+    def _status(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        self._reply(peer, request, m.JOB, job=self.store.summary(request.fields["job"]))
+
+    def _list(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        self._reply(peer, request, m.JOBS, jobs=self.store.summaries())
+
+    def _cancel(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        job = self.store.get(request.fields["job"])
+        self.workers.cancel(job)
+        self._reply(peer, request, m.JOB, job=self.store.summary(job.id))
+
+    def _submit(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        def intake() -> Tuple[str, Dict[str, Any], List[bytes]]:
+            plan = plan_submit(request.fields, payloads, self.config.roots)
+            job, created = self.store.create(plan.job_id, plan.record, plan.fill_inputs)
+            if created or job.state in ("cancelled", "failed"):
+                self.workers.enqueue(job)
+            return m.ACCEPTED, {"job": job.id, "state": job.state, "existing": not created}, []
+        self._in_pool(peer, request, intake)
+
+    def _attach(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        job_id = request.fields["job"]
+        events, progress = self.store.replay(job_id, request.fields["since"])
+        self._reply(peer, request, m.JOB, job=self.store.summary(job_id))
+        self.attachments.attach(peer, job_id)
+        job = self.store.get(job_id)
+        for event in events:
+            attached = [self._preview_bytes(job, event)] if event["type"] == m.PREVIEW else []
+            attached = [data for data in attached if data is not None]
+            wire.send(self.socket, self._event_header(job_id, event, attached), attached, route=[peer])
+        if progress is not None:
+            wire.send(self.socket, m.header(m.PROGRESS, job=job_id, **progress), route=[peer])
+
+    @staticmethod
+    def _preview_bytes(job: Job, event: Dict[str, Any]) -> Optional[bytes]:
+        path = job.file(m.PREVIEW, event["frame"], 1, event["interval"])
+        return path.read_bytes() if path is not None and path.exists() else None
+
+    def _detach(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        self.attachments.detach(peer, request.fields["job"])
+
+    def _fetch(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        fields = request.fields
+        job = self.store.get(fields["job"])
+        kind = m.FRAME if fields["interval"] is None else m.PREVIEW
+        path = job.file(kind, fields["frame"], fields["variant"], fields["interval"])
+        if path is None:
+            what = "output" if kind == m.FRAME else f"preview of interval {fields['interval']}"
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"job {job.id} has no {what} for frame {fields['frame']} "
+                                f"variant {fields['variant']} (yet)", "frame")
+
+        def read() -> Tuple[str, Dict[str, Any], List[bytes]]:
+            return m.DATA, {"job": job.id, "frame": fields["frame"], "variant": fields["variant"],
+                            "interval": fields["interval"]}, [path.read_bytes()]
+        self._in_pool(peer, request, read)

@@ -1,0 +1,192 @@
+"""One worker thread per device, each with its own queue; a job runs through ``run_shot``.
+
+Workers never touch the socket: they log events in the store (a frame is on disk before its event
+is logged) and hand them to ``publish``, which the service loop forwards to attached clients.
+Cancelling sets a flag that the run's progress callback checks at every step, so a running job
+stops within one training step; a queued job never starts.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+
+from infusion.protocol import messages as m
+from infusion.protocol.messages import ErrorCode, ProtocolError
+
+from .intake import shot_request
+from .job_store import Job, JobStore
+from ..method.progress import StepProgress
+from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten, run_shot
+
+Publish = Callable[[str, Dict[str, Any], List[bytes]], None]
+PROGRESS_EVERY = 0.25  # seconds between two progress events of a job on the wire
+
+
+class JobCancelled(Exception):
+    """Raised from the progress callback to stop a cancelled job."""
+
+
+class EngineStopping(Exception):
+    """Raised from the progress callback when the engine shuts down; the job resumes at the next start."""
+
+
+class Workers:
+    """The device workers, the queue of each, and which job runs where."""
+
+    def __init__(self, devices: Sequence[str], store: JobStore, roots: Sequence[Path], publish: Publish):
+        self.store, self.roots, self.publish = store, list(roots), publish
+        self.queues: Dict[str, "queue.Queue[str]"] = {device: queue.Queue() for device in devices}
+        self.running: Dict[str, str] = {}  # job id -> device
+        self.cancelling: Set[str] = set()
+        self.requeue: Set[str] = set()
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._loop, args=(d,), name=f"worker-{d}", daemon=True) for d in devices]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self, wait: float = 10.0) -> None:
+        self.stopping.set()
+        for work in self.queues.values():
+            work.put("")
+        deadline = time.monotonic() + wait
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def enqueue(self, job: Job) -> None:
+        """Queue ``job`` on the least busy device (again, if it had been cancelled or had failed)."""
+        with self.lock:
+            if job.state != "queued":
+                self.store.set_state(job, "queued")
+            if job.id in self.running:  # a cancelled run is still unwinding: run again once it has
+                self.requeue.add(job.id)
+                return
+            device = min(self.queues, key=lambda d: self.queues[d].qsize() + list(self.running.values()).count(d))
+            self.queues[device].put(job.id)
+
+    def cancel(self, job: Job) -> None:
+        """Stop ``job`` now: it is marked cancelled at once; a running one stops at its next step."""
+        with self.lock:
+            if job.state not in ("queued", "running"):
+                return
+            if job.id in self.running:
+                self.cancelling.add(job.id)
+            self.requeue.discard(job.id)
+            self.store.set_state(job, "cancelled")
+            event = self.store.log(job, m.CANCELLED)
+        self.publish(job.id, event, [])
+
+    def _loop(self, device: str) -> None:
+        while not self.stopping.is_set():
+            job_id = self.queues[device].get()
+            job = self.store.find(job_id) if job_id else None
+            with self.lock:
+                if job is None or job.state != "queued" or self.stopping.is_set():
+                    continue
+                self.running[job.id] = device
+                self.store.set_state(job, "running", device=device)
+            try:
+                self._run(job, device)
+            finally:
+                with self.lock:
+                    del self.running[job.id]
+                    self.cancelling.discard(job.id)
+                    if job.id in self.requeue:
+                        self.requeue.discard(job.id)
+                        self.queues[device].put(job.id)
+
+    def _run(self, job: Job, device: str) -> None:
+        started = time.monotonic()
+        relay = _Relay(self, job)
+        try:
+            result = run_shot(shot_request(job.record, job.folder, self.roots), job.folder / "work", device=device,
+                              progress=relay)
+        except (JobCancelled, EngineStopping):
+            return
+        except ProtocolError as error:
+            self._finish(job, "failed", {"code": error.code, "message": error.message})
+        except ValueError as error:
+            self._finish(job, "failed", {"code": ErrorCode.BAD_INPUT, "message": str(error)})
+        except Exception as error:  # a bug or a device failure: the job fails, the engine serves on
+            traceback.print_exc(file=sys.stderr)
+            self._finish(job, "failed", {"code": ErrorCode.JOB_FAILED, "message": f"{type(error).__name__}: {error}"})
+        else:
+            variants = len(result.outputs)
+            self._finish(job, "done", None, frames=list(job.record["shot"]["frames"]), variants=variants,
+                         elapsed=time.monotonic() - started)
+
+    def _finish(self, job: Job, state: str, error: Optional[Dict[str, str]], **fields: Any) -> None:
+        with self.lock:
+            if job.id in self.cancelling or self.stopping.is_set():
+                return
+            self.store.set_state(job, state, error)
+            event = self.store.log(job, m.DONE, **fields) if error is None else self.store.log(job, m.FAILED, **error)
+        self.publish(job.id, event, [])
+
+
+class _Relay:
+    """The progress callback of one run: run_shot's events to logged, published job events."""
+
+    def __init__(self, workers: Workers, job: Job):
+        self.workers, self.job = workers, job
+        self.last_sent, self.last_key = 0.0, None
+        self.frames = list(range(job.record["shot"]["frames"][0], job.record["shot"]["frames"][1] + 1))
+
+    def __call__(self, event: object) -> None:
+        workers = self.workers
+        if workers.stopping.is_set():
+            raise EngineStopping()
+        if isinstance(event, (StepProgress, PlateFrameRead)):
+            return self._progress(event)
+        with workers.lock:
+            if self.job.id in workers.cancelling:
+                raise JobCancelled()
+            if isinstance(event, PreviewWritten):
+                logged, payloads = self._preview(event)
+            elif isinstance(event, FrameWritten):
+                logged, payloads = workers.store.log(
+                    self.job, m.FRAME, frame=event.frame, variant=event.variant or 0,
+                    variants=self.job.record["settings"]["variants"], path=event.path,
+                    bytes=os.path.getsize(event.path), _file=os.path.relpath(event.path, self.job.folder)), []
+            else:
+                return
+        workers.publish(self.job.id, logged, payloads)
+
+    def _progress(self, event: object) -> None:
+        if self.job.id in self.workers.cancelling:
+            raise JobCancelled()
+        intervals = self.job.record["settings"]["intervals"]
+        if isinstance(event, PlateFrameRead):
+            fields = {"phase": "read", "interval": 0, "intervals": intervals, "step": event.done, "steps": event.total,
+                      "loss": None, "elapsed": None, "remaining": None, "progress": 0.0}
+        else:
+            assert isinstance(event, StepProgress)
+            fraction = event.elapsed / (event.elapsed + event.remaining) if event.remaining is not None and event.elapsed + event.remaining > 0 else event.interval / intervals
+            fields = {"phase": event.phase, "interval": event.interval, "intervals": event.intervals, "step": event.step,
+                      "steps": event.steps, "loss": event.loss, "elapsed": event.elapsed, "remaining": event.remaining,
+                      "progress": min(max(fraction, 0.0), 1.0)}
+        self.workers.store.set_progress(self.job, fields)
+        key = (fields["phase"], fields["interval"])
+        now = time.monotonic()
+        if key != self.last_key or now - self.last_sent >= PROGRESS_EVERY or fields["step"] == fields["steps"]:
+            self.last_key, self.last_sent = key, now
+            self.workers.publish(self.job.id, {"type": m.PROGRESS, **fields}, [])
+
+    def _preview(self, event: PreviewWritten):
+        files = [[self.frames[i % len(self.frames)], i // len(self.frames) + 1, os.path.relpath(p, self.job.folder)]
+                 for i, p in enumerate(event.paths)]
+        middle = self.frames[len(self.frames) // 2]
+        shown = [f for frame, variant, f in files if (frame, variant) == (middle, 1)]
+        payloads = [(self.job.folder / shown[0]).read_bytes()] if shown else []
+        logged = self.workers.store.log(self.job, m.PREVIEW, interval=event.interval, intervals=event.intervals,
+                                        frames=[self.frames[0], self.frames[-1]], frame=middle,
+                                        variants=max(1, len(files) // len(self.frames)), _files=files)
+        return logged, payloads

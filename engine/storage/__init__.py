@@ -1,0 +1,1 @@
+"""Files the engine keeps for itself: checkpoints."""

@@ -1,0 +1,23 @@
+"""`infusion demo` at a reduced budget writes the sample shot, the filled frames and the contact sheet."""
+import numpy as np
+
+from infusion.engine.cli import main
+from infusion.engine.plates.exr import read_frame
+from plate_helpers import raw_pixels, same_bits
+
+
+def test_demo_writes_its_outputs(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--preset", "test", "--train-steps", "2"]) == 0
+    frames = range(1001, 1025)
+    for folder, name in [("plate", "demo"), ("plate", "demo_matte"), ("result", "demo_fill")]:
+        assert sorted(p.name for p in (tmp_path / folder).glob(f"{name}.*.exr")) == [f"{name}.{f}.exr" for f in frames]
+    for frame in (1001, 1012, 1024):
+        before = raw_pixels(str(tmp_path / "plate" / f"demo.{frame}.exr"))
+        after = raw_pixels(str(tmp_path / "result" / f"demo_fill.{frame}.exr"))
+        matte = read_frame(str(tmp_path / "plate" / f"demo_matte.{frame}.exr")).pixels[..., 0] > 0
+        assert same_bits(before[~matte], after[~matte]).all()
+        red_buoy = before[matte][:, 0] - before[matte][:, 2]
+        assert np.mean(after[matte][:, 0] - after[matte][:, 2]) < np.mean(red_buoy)  # the red buoy is gone
+    sheet = read_frame(str(tmp_path / "contact_sheet.png"))
+    assert (sheet.spec.width, sheet.spec.height, sheet.spec.nchannels) == (6 * (96 * 3 + 2) + 2, 3 * (64 * 3 + 2) + 2, 3)
+    assert "contact sheet (before / matte / after)" in capsys.readouterr().out
