@@ -3,7 +3,10 @@
 Clips: EXR sequences (``--plate PATTERN FIRST-LAST``, repeatable) and built-in procedural textures
 (``--procedural``; all of them when no plate is given). Every clip is filled under every matte
 kind of ``--mattes`` by every method; scores are inside the hole, in display values (see
-engine/measure/evaluation.py). Writes ``eval.json`` and, per case, ``CLIP_MATTE.png`` (contact sheet)
+engine/measure/evaluation.py). ``--resolution plate`` (the default) scores what the artist gets:
+the plates at their own size, Infusion through the shot pipeline on EXR files (levels,
+composite), the composited output frames; ``--resolution working`` scores the old way, every clip
+scaled to the working size and one level of Infusion on tensors. Writes ``eval.json`` and, per case, ``CLIP_MATTE.png`` (contact sheet)
 and ``CLIP_MATTE.gif`` (with Pillow) under ``--out``; prints the tables (or the JSON).
 """
 from __future__ import annotations
@@ -24,13 +27,13 @@ from ..plates.color import Encoding
 from ..measure.eval_clips import Clip, exr_clip, procedural_clip
 from ..measure.synthetic_mattes import KINDS
 from ..measure.eval_sheet import sheet_rows, write_case_gif, write_case_sheet
-from ..measure.evaluation import CaseResult, Method, averages, baseline_method, evaluate, infusion_method
+from ..measure.evaluation import CaseResult, Method, averages, baseline_method, evaluate, infusion_method, pipeline_method
 from ..method.presets import PRESETS, preset
 from ..measure.procedural import TEXTURES
 from ..plates.sequence import parse_frame_range
 
-COLUMNS = ("psnr", "ssim", "dynamics_ratio", "detail_ratio", "texture_distance", "diversity", "seconds")
-HEADINGS = ("PSNR", "SSIM", "dynamics", "detail", "texture", "diversity", "seconds")
+COLUMNS = ("psnr", "ssim", "dynamics_ratio", "detail_ratio", "grain_ratio", "texture_distance", "diversity", "seconds")
+HEADINGS = ("PSNR", "SSIM", "dynamics", "detail", "grain", "texture", "diversity", "seconds")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--procedural", nargs="*", choices=sorted(TEXTURES),
                         help="built-in clips; with no name, all of them (the default when no --plate is given)")
     parser.add_argument("--procedural-frames", type=int, default=24, help="frames of each procedural clip (default 24)")
+    parser.add_argument("--procedural-width", type=int, default=256,
+                        help="width of each procedural clip at --resolution plate (default 256)")
+    parser.add_argument("--resolution", choices=("plate", "working"), default="plate",
+                        help="plate: score the composited output frames at the plates' own size (default); "
+                             "working: every clip scaled to the working size, one level")
     parser.add_argument("--mattes", nargs="+", default=list(KINDS), choices=list(KINDS), help="synthetic matte kinds")
     parser.add_argument("--matte-seed", type=int, default=0, help="seed of the synthetic mattes (default 0)")
     parser.add_argument("--preset", default="preview", choices=list(PRESETS), help="Infusion's preset (default preview)")
@@ -46,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", type=int, default=2, help="Infusion variants per seed, for diversity (default 2)")
     parser.add_argument("--train-steps", type=int, help="training steps per interval (default: the preset's)")
     parser.add_argument("--train-batch", type=int, help="training windows per step (default: the preset's)")
-    parser.add_argument("--working-size", type=int, help="longest side of the clips (default: the preset's)")
+    parser.add_argument("--working-size", type=int,
+                        help="the coarsest level's longest side (and the clips' at --resolution working; default: the preset's)")
+    parser.add_argument("--refine-levels", type=int, help="the most finer levels up to the plate's size (default: the preset's)")
     parser.add_argument("--paths", nargs="+", default=["fast"], choices=list(PATHS),
                         help="Infusion's network paths, one row each (default fast: the engine's own; reference: "
                              "fp32, eager, contiguous, as infusion bench times it)")
@@ -57,16 +67,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_clips(args: argparse.Namespace, size: int, encoding: Encoding) -> List[Clip]:
-    clips = [exr_clip(pattern, parse_frame_range(frames), size, encoding) for pattern, frames in args.plate]
+    """The clips, at their own size (``--resolution plate``) or at ``size``."""
+    at_plate = args.resolution == "plate"
+    clips = [exr_clip(pattern, parse_frame_range(frames), None if at_plate else size, encoding)
+             for pattern, frames in args.plate]
     everything = args.procedural == [] or (args.procedural is None and not args.plate)  # bare --procedural: all
     names = sorted(TEXTURES) if everything else (args.procedural or [])
-    clips += [procedural_clip(name, args.procedural_frames, size, encoding) for name in names]
+    width = args.procedural_width if at_plate else size
+    clips += [procedural_clip(name, args.procedural_frames, width, encoding) for name in names]
     if not clips:
         raise ValueError("nothing to evaluate: give --plate or --procedural")
     return clips
 
 
-def methods_for(args: argparse.Namespace) -> Dict[str, Method]:
+def methods_for(args: argparse.Namespace, encoding: Encoding) -> Dict[str, Method]:
     methods: Dict[str, Method] = {}
     if not args.no_baselines:
         methods.update({name: baseline_method(fill) for name, fill in baselines.available().items()})
@@ -75,12 +89,21 @@ def methods_for(args: argparse.Namespace) -> Dict[str, Method]:
         overrides["train_steps"] = args.train_steps
     if args.train_batch is not None:
         overrides["train_batch"] = args.train_batch
+    if args.working_size is not None:
+        overrides["working_size"] = args.working_size
+    if args.refine_levels is not None:
+        overrides["refine_levels"] = args.refine_levels
     for seed in args.seeds:
         settings = preset(args.preset, seed=seed, **overrides)
+        if args.resolution == "plate":
+            if args.paths != ["fast"]:
+                raise ValueError("--paths reference scores one level on tensors: add --resolution working")
+            methods[f"infusion s{seed}"] = pipeline_method(settings, args.device, encoding)
+            continue
         for path in args.paths:
             name = f"infusion s{seed}" + (f" {path}" if args.paths != ["fast"] else "")
             acceleration = Acceleration.reference() if path == "reference" else None  # None: the engine's choice
-            methods[name] = infusion_method(settings, args.device, acceleration)
+            methods[name] = infusion_method(settings.replace(refine_levels=0), args.device, acceleration)
     return methods
 
 
@@ -101,6 +124,7 @@ def table(title: str, rows: Dict[str, Dict[str, float]]) -> str:
 def report(cases: List[CaseResult], args: argparse.Namespace, size: int, sheets: Dict[str, Dict[str, object]]) -> Dict[str, object]:
     return {
         "preset": args.preset, "seeds": args.seeds, "variants": args.variants, "working_size": size,
+        "resolution": args.resolution,
         "device": args.device if not args.device.startswith("cuda") else torch.cuda.get_device_name(args.device),
         "metric_space": "display-referred [0, 1]: OCIO default display and view of the decoded linear fill",
         "cases": [dict(case.summary(), **sheets[f"{case.clip}_{case.matte}"]) for case in cases],
@@ -124,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     size = args.working_size or settings.working_size
     encoding = Encoding()
     clips = load_clips(args, size, encoding)
-    methods = methods_for(args)
+    methods = methods_for(args, encoding)
     args.out.mkdir(parents=True, exist_ok=True)
     cases, sheets = [], {}
     for clip in clips:
@@ -134,9 +158,10 @@ def run(args: argparse.Namespace) -> int:
             case = evaluate(clip, matte, args.matte_seed, methods, encoding, on_method=note)
             key = f"{case.clip}_{case.matte}"
             sheet = args.out / f"{key}.png"
-            write_case_sheet(case, sheet)
+            crop = write_case_sheet(case, sheet)
             gif = write_case_gif(case, list(methods)[-1], args.out / f"{key}.gif")
-            sheets[key] = {"contact_sheet": str(sheet), "sheet_rows": sheet_rows(case), "gif": str(gif) if gif else None}
+            sheets[key] = {"contact_sheet": str(sheet), "crop_sheet": str(crop), "sheet_rows": sheet_rows(case),
+                           "gif": str(gif) if gif else None}
             cases.append(case)
             if not args.json:
                 print(table(f"{case.clip} / {case.matte}  (hole {100 * case.hole.mean():.1f}%)",

@@ -1,16 +1,14 @@
-"""Clips with known ground truth for evaluation, in the network encoding at the working size.
+"""Clips with known ground truth for evaluation, in the network encoding.
 
-A clip comes from an EXR sequence or from a built-in procedural texture (engine/measure/procedural.py,
-made directly at the working size). It goes through the production path of ``infusion run``:
-linear RGB encoded with OpenColorIO (engine/plates/color.py); plates are then scaled (antialiased
-bilinear, engine/plates/roi.py) so their longest side is the working size. The whole frame is the region of interest: evaluation mattes cover a fair part of
-the frame, so the engine's context box (the matte's box grown by its longest side) would be the
-whole frame anyway.
+A clip comes from an EXR sequence (at its own resolution, or scaled so its longest side is a
+given size: antialiased bilinear, engine/method/pyramid.py) or from a built-in procedural
+texture (engine/measure/procedural.py, made at the given width). Linear RGB is encoded with
+OpenColorIO (engine/plates/color.py) as ``infusion run`` does.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -18,7 +16,7 @@ import torch
 from ..plates.color import Encoding
 from ..plates.exr import read_frame
 from .procedural import TEXTURES
-from ..plates.roi import Box, resize, working_shape
+from ..method.pyramid import resize, working_shape
 from ..plates.sequence import FramePattern, check_frame_range
 from ..plates.shot import rgb_channels
 
@@ -35,7 +33,7 @@ class Clip:
 
 def _to_working_size(encoded: np.ndarray, size: int) -> np.ndarray:
     """(T, H, W, 3) encoded frames scaled so the longest side is ``size`` (never enlarged)."""
-    shape = working_shape(Box.of_window((0, 0), encoded.shape[1:]), size)
+    shape = working_shape(encoded.shape[1], encoded.shape[2], size)
     frames = torch.from_numpy(np.ascontiguousarray(encoded)).permute(0, 3, 1, 2)
     return resize(frames, shape).permute(0, 2, 3, 1).clamp(-1.0, 1.0).numpy()
 
@@ -48,8 +46,9 @@ def procedural_clip(name: str, frames: int, size: int, encoding: Encoding, seed:
     return Clip(name, encoding.encode(linear))
 
 
-def exr_clip(pattern: str, frames: Tuple[int, int], size: int, encoding: Encoding) -> Clip:
-    """Frames ``frames`` (first, last) of the RGB of the EXR sequence ``pattern``, at ``size``."""
+def exr_clip(pattern: str, frames: Tuple[int, int], size: Optional[int], encoding: Encoding) -> Clip:
+    """Frames ``frames`` (first, last) of the RGB of the EXR sequence ``pattern``, scaled to
+    ``size`` (its longest side), or at its own resolution when ``size`` is None."""
     sequence = FramePattern.parse(pattern)
     first, last = check_frame_range(frames)
     encoded = []
@@ -58,4 +57,5 @@ def exr_clip(pattern: str, frames: Tuple[int, int], size: int, encoding: Encodin
         rgb = plate.pixels[..., list(rgb_channels(plate.spec, plate.path))]
         encoded.append(encoding.encode(rgb))
     name = sequence.head.rstrip("/._-").rsplit("/", 1)[-1] or "plate"
-    return Clip(name, _to_working_size(np.stack(encoded), size))
+    video = np.stack(encoded)
+    return Clip(name, video if size is None else _to_working_size(video, size))

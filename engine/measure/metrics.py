@@ -11,6 +11,10 @@ array (frames, height, width). Pixels outside the hole are expected equal in fil
   the pixels hidden in both frames: a frozen fill scores ~0, a flickering one far above 1.
 - ``detail_ratio``: energy of the spatial Laplacian of the fill over that of the truth, in the
   hole: a blurred fill scores below 1.
+- ``grain_ratio``: power of the finest spatial band (each frame minus its Gaussian blur of sigma
+  1 px: grain, noise, the sharpest detail) of the fill over that of the truth, per channel,
+  inside the hole, averaged over the channels: 1 = matched; a fill scaled up from a smaller size
+  or smoothed scores far below 1, added noise above.
 - ``texture_distance``: sliced Wasserstein distance between the distributions of 5x5-pixel by
   3-frame patches centred in the hole, fill against truth: ~0 for the same texture even when
   shifted, larger for blur or noise (PSNR rewards blur, this does not).
@@ -28,6 +32,7 @@ import torch.nn.functional as F
 
 PATCH = (3, 5, 5)  # frames, height, width of the texture patches
 PATCH_SAMPLES = 4096
+GRAIN_SIGMA, GRAIN_WINDOW = 1.0, 7  # the finest band: what a Gaussian of 1 px takes away
 PROJECTIONS = 128
 
 
@@ -87,6 +92,17 @@ def detail_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float
     return _ratio(float(np.sum(_laplacian(fill)[hole] ** 2)), float(np.sum(_laplacian(truth)[hole] ** 2)))
 
 
+def grain_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    def band_power(video: np.ndarray) -> np.ndarray:
+        frames = torch.from_numpy(np.ascontiguousarray(video, np.float64)).permute(0, 3, 1, 2)
+        band = (frames - _gaussian_blur(frames, sigma=GRAIN_SIGMA, size=GRAIN_WINDOW)).permute(0, 2, 3, 1).numpy()
+        return np.sum(band[hole] ** 2, axis=0)
+
+    ratios = [_ratio(float(f), float(t)) for f, t in zip(band_power(fill), band_power(truth))]
+    defined = [r for r in ratios if not math.isnan(r)]
+    return float(np.mean(defined)) if defined else math.nan
+
+
 def _patches(video: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Flattened PATCH-sized patches of ``video`` around (t, y, x) ``centres``, edges replicated."""
     pt, ph, pw = (size // 2 for size in PATCH)
@@ -123,5 +139,6 @@ METRICS = {
     "ssim": ssim,
     "dynamics_ratio": dynamics_ratio,
     "detail_ratio": detail_ratio,
+    "grain_ratio": grain_ratio,
     "texture_distance": texture_distance,
 }

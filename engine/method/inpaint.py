@@ -61,13 +61,19 @@ def validate_shot(video: torch.Tensor, hole: torch.Tensor) -> None:
         raise ValueError("the video must lie in [-1, 1] outside the matte (the network encoding)")
 
 
-def shot_digest(video: torch.Tensor, hole: torch.Tensor) -> str:
-    """A fingerprint of what the network may see: the video with the hole zeroed, and the hole."""
+def shot_digest(video: torch.Tensor, hole: torch.Tensor, coarse: Optional[torch.Tensor] = None) -> str:
+    """A fingerprint of what the network may see: the video with the hole zeroed, the hole and,
+    at a finer level, the level below."""
     digest = hashlib.sha256()
     digest.update(str(tuple(video.shape)).encode())
-    digest.update(video.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-    digest.update(hole.detach().to("cpu").contiguous().numpy().tobytes())
+    for tensor in (video, hole) if coarse is None else (video, hole, coarse):
+        digest.update(tensor.detach().to("cpu").contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def level_seed(seed: int, level: int) -> int:
+    """The seed of level ``level``'s network and generators (level 0: ``seed`` itself)."""
+    return seed if level == 0 else (seed * 1_000_033 + 104_729 * level) % (2 ** 63)
 
 
 def variant_seed(seed: int, variant: int) -> int:
@@ -77,21 +83,28 @@ def variant_seed(seed: int, variant: int) -> int:
 class Run:
     """The mutable state of one inpainting run: network, optimizer, generators, sampler state."""
 
-    def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration):
+    def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration,
+                 level: int = 0, start: Optional[torch.Tensor] = None, schedule: Optional[diffusion.Schedule] = None):
+        """``start`` (K,3,T,H,W), at a finer level: the level below upsampled, noised to the
+        first step of this level's chain (``schedule`` needed); else x_t starts as pure noise."""
         self.settings = settings
         self.device = device
+        seed = level_seed(settings.seed, level)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(settings.seed)
-            self.model = UNet3D.from_settings(settings)
+            torch.manual_seed(seed)
+            self.model = UNet3D.from_settings(settings, conditioned=start is not None)
         self.model.to(device)
         self.network = acceleration.wrap(self.model)  # the same parameters, run the fast way
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
-        self.train_generator = torch.Generator(device=device).manual_seed(settings.seed)
+        self.train_generator = torch.Generator(device=device).manual_seed(seed)
         self.variant_generators = [
-            torch.Generator(device=device).manual_seed(variant_seed(settings.seed, k)) for k in range(settings.variants)
+            torch.Generator(device=device).manual_seed(variant_seed(seed, k)) for k in range(settings.variants)
         ]
         shape = (3,) + tuple(video.shape[1:])
         self.x_t = torch.stack([torch.randn(shape, generator=g, device=device) for g in self.variant_generators])
+        if start is not None and schedule is not None:
+            first = settings.level_plan(level).chain_steps - 1
+            self.x_t = diffusion.q_sample(schedule, start, torch.full((len(start),), first, device=device), self.x_t)
         self.finished_intervals = 0
 
     def state(self, digest: str) -> Dict[str, object]:
@@ -132,60 +145,75 @@ def inpaint(
     checkpoint: Optional[CheckpointStore] = None,
     progress: Optional[ProgressCallback] = None,
     acceleration: Optional[Acceleration] = None,
+    coarse: Optional[torch.Tensor] = None,
+    level: int = 0,
+    levels: int = 1,
 ) -> InpaintResult:
     """Fill ``hole`` (T,H,W bool, True = unknown) of ``video`` (3,T,H,W in [-1, 1]).
 
-    With ``checkpoint`` the run saves after every interval and resumes from there when
-    started again. ``progress`` receives StepProgress and IntervalFinished events; raising from
-    it (a cancel, say) stops the run, keeping the last finished interval on disk. ``acceleration``
-    defaults to the engine's choice for the device (engine/method/acceleration.py); a resumed run must
-    use the same one to end bit-identical.
+    One level of a coarse-to-fine run (engine/method/levels.py). At level 0 (the default, the
+    paper) the whole chain runs from noise; at a finer level ``coarse`` (K,3,T,H,W, the level
+    below upsampled to this size, one per variant) conditions the network and, noised, starts its
+    shorter chain (``settings.level_plan``). With ``checkpoint`` the run saves after every
+    interval and resumes from there when started again. ``progress`` receives StepProgress and
+    IntervalFinished events; raising from it (a cancel, say) stops the run, keeping the last
+    finished interval on disk. ``acceleration`` defaults to the engine's choice for the device
+    (engine/method/acceleration.py); a resumed run must use the same one to end bit-identical.
     """
     validate_shot(video, hole)
+    plan = settings.level_plan(level)
+    if plan.conditioned != (coarse is not None):
+        raise ValueError(f"level {level} {'needs' if plan.conditioned else 'takes no'} upsampled fill of the level below")
+    if coarse is not None and tuple(coarse.shape) != (settings.variants,) + tuple(video.shape):
+        raise ValueError(f"the level below must be shaped {(settings.variants,) + tuple(video.shape)}, got {tuple(coarse.shape)}")
     torch_device = torch.device(device)
     observed = torch.where(hole[None], torch.zeros(()), video.float()).to(torch_device)
     hole = hole.to(torch_device)
     values = ValueRange.of_known(observed, hole)
     video = torch.where(hole[None], torch.zeros((), device=torch_device), values.to_network(observed))
-    digest = shot_digest(video, hole)
+    below = None if coarse is None else values.to_network(coarse.float().to(torch_device)).clamp(-1.0, 1.0)
+    digest = shot_digest(video, hole, below)
 
-    acceleration = acceleration or Acceleration.for_run(torch_device, settings.train_steps * settings.intervals)
-    run = Run(settings, video, torch_device, acceleration)
+    schedule = diffusion.linear_schedule(settings.diffusion_steps)
+    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
+    run = Run(settings, video, torch_device, acceleration, level, below, schedule)
     if checkpoint is not None:
         saved = checkpoint.load()
         if saved is not None:
             run.restore(saved, digest, checkpoint.describe())
 
-    schedule = diffusion.linear_schedule(settings.diffusion_steps)
-    intervals = settings.intervals
+    intervals = plan.intervals
     remaining_intervals = intervals - run.finished_intervals
-    clock = ProgressClock(remaining_intervals * settings.train_steps, remaining_intervals * settings.sample_steps)
+    clock = ProgressClock(remaining_intervals * plan.train_steps, remaining_intervals * plan.sample_steps)
 
     def report(phase: str, interval: int, step: int, steps: int, loss: Optional[float]) -> None:
         clock.tick(phase)
         if progress is not None:
-            progress(StepProgress(phase, interval, intervals, step, steps, loss, clock.elapsed, clock.remaining()))
+            progress(StepProgress(phase, interval, intervals, step, steps, loss, clock.elapsed, clock.remaining(),
+                                  level, levels))
 
     for interval in range(run.finished_intervals, intervals):
-        highest, lowest = diffusion.interval_bounds(settings.diffusion_steps, intervals, interval)
+        highest, lowest = diffusion.interval_bounds(plan.chain_steps, intervals, interval)
         clock.mark()
         train_interval(
             run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
-            on_step=lambda step, loss: report("train", interval, step, settings.train_steps, loss),
+            on_step=lambda step, loss: report("train", interval, step, plan.train_steps, loss),
+            plan=plan, coarse=None if below is None else below[0],
         )
-        timesteps = diffusion.interval_timesteps(highest, lowest, settings.sample_steps)
+        timesteps = diffusion.interval_timesteps(highest, lowest, plan.sample_steps)
         clock.mark()
         run.x_t, estimate = sample_steps(
             run.network, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
             settings.chunk_frames, settings.chunk_overlap,
             on_step=lambda step: report("sample", interval, step, len(timesteps), None),
+            coarse=below, tile=plan.tile_size, tile_overlap=plan.tile_overlap,
         )
         run.finished_intervals = interval + 1
         if checkpoint is not None:
             checkpoint.save(run.state(digest))
         if progress is not None:
-            progress(IntervalFinished(interval, intervals, values.from_network(estimate.detach()).cpu(), clock.elapsed))
+            progress(IntervalFinished(interval, intervals, values.from_network(estimate.detach()).cpu(), clock.elapsed,
+                                      level, levels))
 
     filled = torch.where(hole[None, None], values.from_network(run.x_t.clamp(-1.0, 1.0)), observed[None])
     return InpaintResult(variants=filled.cpu())
-

@@ -4,7 +4,10 @@ Paper configuration (levels=4, channels=32, embed_channels=16): 16 conv3d layers
 max-pooling and nearest upsampling by (1, 2, 2) so time is never downsampled, skip connections by
 concatenation, 492,963 parameters. Inputs, concatenated on the channel axis: the noisy video x_t
 (3), the masked observed video (3), the mask (1, 1 = unknown) and a sinusoidal embedding of the
-diffusion step broadcast over the video.
+diffusion step broadcast over the video. A finer level of a coarse-to-fine run (``conditioned``)
+also reads the level below, upsampled (3 more channels after the mask), and predicts a
+correction of it: x0 = coarse + network output, so an untrained network already returns the
+coarse fill and training only has to add what the coarse level could not hold (detail, grain).
 
 Layers: ``levels - 1`` encoder blocks of two convs, a bottom block of two convs, ``levels - 1``
 decoder blocks of two convs (the first reads the upsampled features concatenated with the skip),
@@ -22,6 +25,7 @@ from .settings import Settings
 
 VIDEO_CHANNELS = 3
 CONDITION_CHANNELS = VIDEO_CHANNELS + 1  # masked observed video + mask
+COARSE_CHANNELS = VIDEO_CHANNELS  # the level below, upsampled (finer levels only)
 
 
 def step_embedding(t: torch.Tensor, channels: int) -> torch.Tensor:
@@ -49,11 +53,12 @@ class DoubleConv(nn.Sequential):
 class UNet3D(nn.Module):
     """x0-predicting 3D U-Net over videos shaped (B, C, T, H, W); any T, any H and W."""
 
-    def __init__(self, levels: int = 4, channels: int = 32, embed_channels: int = 16):
+    def __init__(self, levels: int = 4, channels: int = 32, embed_channels: int = 16, conditioned: bool = False):
         super().__init__()
         self.levels = levels
         self.embed_channels = embed_channels
-        in_channels = VIDEO_CHANNELS + CONDITION_CHANNELS + embed_channels
+        self.conditioned = conditioned
+        in_channels = VIDEO_CHANNELS + self.condition_channels + embed_channels
         self.encoders = nn.ModuleList(
             DoubleConv(in_channels if level == 0 else channels, channels) for level in range(levels - 1)
         )
@@ -63,8 +68,13 @@ class UNet3D(nn.Module):
         self.output = conv3x3x3(channels, VIDEO_CHANNELS)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "UNet3D":
-        return cls(settings.levels, settings.channels, settings.embed_channels)
+    def from_settings(cls, settings: Settings, conditioned: bool = False) -> "UNet3D":
+        return cls(settings.levels, settings.channels, settings.embed_channels, conditioned)
+
+    @property
+    def condition_channels(self) -> int:
+        """Channels of the condition: observed video and mask, then the coarse level if conditioned."""
+        return CONDITION_CHANNELS + (COARSE_CHANNELS if self.conditioned else 0)
 
     @property
     def spatial_multiple(self) -> int:
@@ -72,7 +82,7 @@ class UNet3D(nn.Module):
         return 2 ** (self.levels - 1)
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Predict x0 from x_t (B,3,T,H,W), condition (B,4,T,H,W) and steps t (B,)."""
+        """Predict x0 from x_t (B,3,T,H,W), condition (B,condition_channels,T,H,W) and steps t (B,)."""
         batch, _, frames, height, width = x_t.shape
         embedding = step_embedding(t, self.embed_channels).to(x_t.dtype)
         embedding = embedding[:, :, None, None, None].expand(batch, -1, frames, height, width)
@@ -92,8 +102,10 @@ class UNet3D(nn.Module):
         for decoder in self.decoders:
             h = F.interpolate(h, scale_factor=(1, 2, 2), mode="nearest")
             h = decoder(torch.cat([h, skips.pop()], dim=1))
-        out = self.output(self.head(h))
-        return out[:, :, :, :height, :width]
+        out = self.output(self.head(h))[:, :, :, :height, :width]
+        if self.conditioned:
+            out = out + condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + COARSE_CHANNELS]
+        return out
 
 
 def count_parameters(model: nn.Module) -> int:

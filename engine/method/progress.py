@@ -10,7 +10,8 @@ import torch
 
 @dataclass(frozen=True)
 class StepProgress:
-    """Emitted while training ("train") or sampling ("sample") interval ``interval`` (0-based)."""
+    """Emitted while training ("train") or sampling ("sample") interval ``interval`` (0-based) of
+    level ``level`` (0-based, 0 the coarsest) of ``levels``."""
 
     phase: str
     interval: int
@@ -20,20 +21,24 @@ class StepProgress:
     loss: Optional[float]
     elapsed: float
     remaining: Optional[float]
+    level: int = 0
+    levels: int = 1
 
 
 @dataclass(frozen=True)
 class IntervalFinished:
-    """Emitted after each interval, once its checkpoint is on disk.
+    """Emitted after each interval of each level, once its checkpoint is on disk.
 
-    preview: the current estimate of the finished video, (K, 3, T, H, W) in the network encoding,
-    known pixels put back.
+    preview: the current estimate of the finished video at that level's resolution,
+    (K, 3, T, H, W) in the caller's encoding, known pixels put back.
     """
 
     interval: int
     intervals: int
     preview: torch.Tensor
     elapsed: float
+    level: int = 0
+    levels: int = 1
 
 
 Event = Union[StepProgress, IntervalFinished]

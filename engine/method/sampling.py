@@ -1,10 +1,13 @@
-"""Sampling the whole shot: ancestral DDPM with reprojection, in overlapping temporal chunks.
+"""Sampling the whole shot: ancestral DDPM with reprojection, in overlapping chunks and tiles.
 
 Every frame of the shot is sampled, not one training window. The network is fully
 convolutional, so the whole shot goes through it at once unless ``chunk_frames`` asks for
-chunks; then each step predicts x0 chunk by chunk and cross-fades the predictions where chunks
-overlap before the one shot-wide posterior step, so there is a single x_t and no seam.
-All K variants go through the network together, each drawing its noise from its own generator.
+temporal chunks or a finer level asks for spatial tiles; then each step predicts x0 piece by
+piece and cross-fades the predictions where pieces overlap before the one shot-wide posterior
+step, so there is a single x_t and no seam. With tiles, only pieces that touch the hole are
+predicted (every other pixel is known and put back by reprojection), so the cost follows the
+hole's size, not the plate's. All K variants go through the network together, each drawing its
+noise from its own generator.
 """
 from __future__ import annotations
 
@@ -43,25 +46,51 @@ def chunk_weights(spans: Sequence[Tuple[int, int]], frames: int, overlap: int) -
 
 @torch.no_grad()
 def predict_x0(
-    model: nn.Module, x_t: torch.Tensor, condition: torch.Tensor, t: int, chunk: int = 0, overlap: int = 0
+    model: nn.Module, x_t: torch.Tensor, video: torch.Tensor, hole: torch.Tensor, t: int, chunk: int = 0,
+    overlap: int = 0, coarse: Optional[torch.Tensor] = None, tile: int = 0, tile_overlap: int = 0,
 ) -> torch.Tensor:
-    """The network's x0 for x_t (K,3,T,H,W) under condition (1,4,T,H,W) at step t."""
-    variants, frames = x_t.shape[0], x_t.shape[2]
+    """The network's x0 for x_t (K,3,T,H,W) at step t, seeing video (3,T,H,W) outside hole (T,H,W)
+    and, for a finer level, each variant's level below (K,3,T,H,W).
+
+    With ``tile`` > 0 the frame is cut into overlapping square tiles and tiles (of a chunk) without
+    a hole pixel are skipped: x0 is 0 there (those pixels are known). The condition is built
+    piece by piece, so memory follows the pieces.
+    """
+    variants, _, frames, height, width = x_t.shape
     steps = torch.full((variants,), t, device=x_t.device, dtype=torch.long)
-    spans = chunk_spans(frames, chunk, overlap)
-    if len(spans) == 1:
-        return model(x_t, condition.expand(variants, -1, -1, -1, -1), steps)
+
+    def network(where: Tuple[slice, slice, slice]) -> torch.Tensor:
+        piece = (slice(None),) + where
+        below = coarse[(slice(None),) + piece] if coarse is not None else None
+        condition = build_condition(video[piece][None].expand(variants, -1, -1, -1, -1),
+                                    hole[where][None].expand(variants, -1, -1, -1), below)
+        return model(x_t[(slice(None),) + piece], condition, steps)
+
+    axes = [(chunk_spans(frames, chunk, overlap), overlap), (chunk_spans(height, tile, tile_overlap), tile_overlap),
+            (chunk_spans(width, tile, tile_overlap), tile_overlap)]
+    if all(len(spans) == 1 for spans, _ in axes):
+        return network((slice(None), slice(None), slice(None)))
+    weights = [chunk_weights(spans, size, ramp) for (spans, ramp), size in zip(axes, (frames, height, width))]
     x0 = torch.zeros_like(x_t)
-    for (start, end), weight in zip(spans, chunk_weights(spans, frames, overlap)):
-        piece = model(x_t[:, :, start:end], condition[:, :, start:end].expand(variants, -1, -1, -1, -1), steps)
-        x0[:, :, start:end] += piece * weight.to(x_t.device, x_t.dtype)[None, None, :, None, None]
-    return x0
+    total = torch.zeros((frames, height, width), device=x_t.device, dtype=x_t.dtype)
+    for (ts, te), wt in zip(axes[0][0], weights[0]):
+        for (ys, ye), wy in zip(axes[1][0], weights[1]):
+            for (xs, xe), wx in zip(axes[2][0], weights[2]):
+                where = (slice(ts, te), slice(ys, ye), slice(xs, xe))
+                if tile and not bool(hole[where].any()):
+                    continue
+                weight = (wt[:, None, None] * wy[None, :, None] * wx[None, None, :]).to(x_t.device, x_t.dtype)
+                x0[(slice(None), slice(None)) + where] += network(where) * weight
+                total[where] += weight
+    return torch.where(total > 0, x0 / total.clamp_min(1e-12), x0)
 
 
-def condition_for(video: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """Network condition at sampling time: the observed video (hole zeroed) and the hole mask."""
-    observed = torch.where(hole, torch.zeros((), device=video.device), video)
-    return torch.cat([observed, hole[None].to(video.dtype)], dim=0)[None]
+def build_condition(video: torch.Tensor, hidden: torch.Tensor, coarse: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The network's condition, (B, C, T, H, W): the video (B,3,T,H,W) zeroed where ``hidden``
+    (B,T,H,W) says, the hidden mask, and for a finer level the level below (B,3,T,H,W)."""
+    observed = torch.where(hidden[:, None], torch.zeros((), device=video.device), video)
+    parts = [observed, hidden[:, None].to(video.dtype)] + ([coarse] if coarse is not None else [])
+    return torch.cat(parts, dim=1)
 
 
 @torch.no_grad()
@@ -69,20 +98,22 @@ def sample_steps(
     model: nn.Module, schedule: Schedule, x_t: torch.Tensor, video: torch.Tensor, hole: torch.Tensor,
     timesteps: Sequence[int], next_step: int, generators: Sequence[torch.Generator],
     chunk: int = 0, overlap: int = 0, on_step: Optional[StepCallback] = None,
+    coarse: Optional[torch.Tensor] = None, tile: int = 0, tile_overlap: int = 0,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Run the ancestral chain through ``timesteps`` (descending), ending at ``next_step``.
 
     x_t (K,3,T,H,W) is the state at timesteps[0]; video (3,T,H,W) has the hole zeroed; one
-    generator per variant. Returns (the state at next_step, the last reprojected x0 estimate).
-    With next_step = -1 the returned state is the finished sample.
+    generator per variant; coarse (K,3,T,H,W): each variant's level below, upsampled (finer
+    levels); tile > 0: predict in tiles that touch the hole. Returns (the state at next_step, the
+    last reprojected x0 estimate). With next_step = -1 the returned state is the finished sample.
     """
     model.eval()
-    condition = condition_for(video, hole)
     known = ~hole[None, None]
     x0 = x_t
     for index, t in enumerate(timesteps):
         s = timesteps[index + 1] if index + 1 < len(timesteps) else next_step
-        x0 = reproject(predict_x0(model, x_t, condition, t, chunk, overlap), video[None], known)
+        x0 = reproject(predict_x0(model, x_t, video, hole, t, chunk, overlap, coarse, tile, tile_overlap),
+                       video[None], known)
         noise = torch.stack([
             torch.randn(x_t.shape[1:], generator=generator, device=x_t.device) for generator in generators
         ])

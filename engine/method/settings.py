@@ -43,8 +43,23 @@ class Settings:
     chunk_frames: int = 0  # 0: the whole shot in one forward pass; else overlapping temporal chunks
     chunk_overlap: int = 8
 
-    # Working resolution of the region of interest (longest side, pixels); used by engine/plates/roi.py.
+    # Working resolution of the region of interest (longest side, pixels) at the coarsest level.
     working_size: int = 432
+
+    # Coarse to fine (engine/method/levels.py, pyramid.py): finer levels up to the region's own
+    # resolution, each an internal model conditioned on the level below (upsampled), add detail
+    # and grain. A finer level runs only the chain's last ``refine_steps`` steps, starting from
+    # the upsampled fill noised to that step: structure and motion are already there.
+    refine_levels: int = 0  # the most finer levels; 0 is the paper (one level, scaled up after)
+    refine_factor: float = 4.0  # the most one level enlarges the one below
+    refine_steps: int = 200
+    refine_intervals: int = 2
+    refine_train_steps: int = 150  # per interval
+    refine_sample_steps: int = 4  # per interval
+    # Finer levels predict x0 in overlapping square tiles (only those that touch the hole),
+    # cross-faded before the shared posterior step, so memory is bounded at any plate size.
+    tile_size: int = 128
+    tile_overlap: int = 32
 
     seed: int = 0
     log_every: int = 10  # training steps between two loss reads (a read syncs the device)
@@ -72,6 +87,15 @@ class Settings:
             problems.append("chunk_frames and chunk_overlap must not be negative")
         if self.chunk_frames and self.chunk_overlap >= self.chunk_frames:
             problems.append("chunk_overlap must be smaller than chunk_frames")
+        if self.refine_levels < 0 or not self.refine_factor > 1.0 or self.refine_intervals < 1 or \
+                not 1 <= self.refine_steps <= self.diffusion_steps or self.refine_steps % self.refine_intervals:
+            problems.append("refine_levels >= 0, refine_factor > 1 and refine_intervals dividing refine_steps "
+                            f"(at most {self.diffusion_steps}) are required")
+        elif not 1 <= self.refine_sample_steps <= self.refine_steps // self.refine_intervals or self.refine_train_steps < 0:
+            problems.append("refine_sample_steps must lie between 1 and refine_steps / refine_intervals, "
+                            "refine_train_steps must not be negative")
+        if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:
+            problems.append("tile_size must be at least 16 and tile_overlap in [0, tile_size)")
         if self.working_size < 8 or self.log_every < 1:
             problems.append("working_size must be at least 8 and log_every at least 1")
         if problems:
@@ -81,11 +105,21 @@ class Settings:
     def interval_length(self) -> int:
         return self.diffusion_steps // self.intervals
 
-    def training_window(self, frames: int, height: int, width: int) -> Tuple[int, int, int]:
+    def level_plan(self, level: int) -> "LevelPlan":
+        """How level ``level`` (0 the coarsest) runs: the whole chain at level 0, its last
+        ``refine_steps`` steps, conditioned on the level below and tiled, above."""
+        if level == 0:
+            return LevelPlan(self.diffusion_steps, self.intervals, self.train_steps, self.sample_steps, False,
+                             self.train_crop, 0, 0)
+        return LevelPlan(self.refine_steps, self.refine_intervals, self.refine_train_steps, self.refine_sample_steps,
+                         True, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap)
+
+    def training_window(self, frames: int, height: int, width: int, crop: Optional[int] = None) -> Tuple[int, int, int]:
         """(frames, height, width) of one training window on a shot of this size: the window
-        length and the square crop, each cut to the shot."""
-        return (min(self.window_frames, frames), min(self.train_crop or height, height),
-                min(self.train_crop or width, width))
+        length and the square crop (``crop``, else ``train_crop``; 0 the whole frame), each cut
+        to the shot."""
+        crop = self.train_crop if crop is None else crop
+        return (min(self.window_frames, frames), min(crop or height, height), min(crop or width, width))
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (validated again)."""
@@ -109,6 +143,23 @@ class Settings:
         values.pop("preset")
         values.pop("log_every")
         return values
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """One level's run. chain_steps: the steps of the chain it runs (the last ones, T-1 down to 0
+    for the whole chain), split into ``intervals``; conditioned: the network also sees the level
+    below, upsampled, and predicts a correction of it; train_crop: the side of a training crop (0 the
+    whole frame; finer levels always train on crops); tile_size 0: sample the whole frame at once."""
+
+    chain_steps: int
+    intervals: int
+    train_steps: int
+    sample_steps: int
+    conditioned: bool
+    train_crop: int
+    tile_size: int
+    tile_overlap: int
 
 
 def describe_differences(saved: Dict[str, Any], current: "Settings") -> Optional[str]:

@@ -12,25 +12,25 @@ import torch
 from torch import nn
 
 from .diffusion import Schedule, q_sample
+from .sampling import build_condition
+from .settings import LevelPlan, Settings
 from .training_masks import random_training_mask
-from .settings import Settings
 
 StepCallback = Callable[[int, Optional[float]], None]  # (steps done, loss or None when not read)
 
 
 def training_loss(
     model: nn.Module, schedule: Schedule, x0: torch.Tensor, hole: torch.Tensor, hidden: torch.Tensor,
-    t: torch.Tensor, noise: torch.Tensor,
+    t: torch.Tensor, noise: torch.Tensor, coarse: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """L2 loss of the x0 prediction outside the hole, over a batch of B windows.
 
     x0 (B,3,T,H,W) are the clean windows with the hole already zeroed; hole and hidden (B,T,H,W)
-    are bool, hidden = training mask OR hole; t is (B,) steps; noise is like x0.
+    are bool, hidden = training mask OR hole; t is (B,) steps; noise is like x0; coarse (B,3,T,H,W):
+    the level below, upsampled (finer levels only).
     """
     x_t = q_sample(schedule, x0, t, noise)
-    observed = torch.where(hidden[:, None], torch.zeros((), device=x0.device), x0)
-    condition = torch.cat([observed, hidden[:, None].to(x0.dtype)], dim=1)
-    prediction = model(x_t, condition, t)
+    prediction = model(x_t, build_condition(x0, hidden, coarse), t)
     visible = (~hole[:, None]).to(x0.dtype)
     squared = (prediction - x0).square() * visible
     return squared.sum() / (visible.sum() * x0.shape[1]).clamp_min(1.0)
@@ -39,16 +39,18 @@ def training_loss(
 def train_interval(
     model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, video: torch.Tensor,
     hole: torch.Tensor, settings: Settings, lowest: int, highest: int, generator: torch.Generator,
-    on_step: Optional[StepCallback] = None,
+    on_step: Optional[StepCallback] = None, plan: Optional[LevelPlan] = None, coarse: Optional[torch.Tensor] = None,
 ) -> None:
-    """Train on steps t in [lowest, highest] for ``settings.train_steps`` steps of
-    ``settings.train_batch`` windows each.
+    """Train on steps t in [lowest, highest] for ``plan.train_steps`` steps (the coarsest level's
+    plan by default) of ``settings.train_batch`` windows each.
 
-    video (3,T,H,W) has the hole zeroed; every random draw comes from ``generator``.
+    video (3,T,H,W) has the hole zeroed; coarse (3,T,H,W), for a conditioned level, is the level
+    below upsampled and is cropped with every window; every random draw comes from ``generator``.
     """
+    plan = plan or settings.level_plan(0)
     device = video.device
     _, frames, height, width = video.shape
-    window, crop_h, crop_w = settings.training_window(frames, height, width)
+    window, crop_h, crop_w = settings.training_window(frames, height, width, plan.train_crop)
 
     def offset(limit: int) -> int:
         return int(torch.randint(0, limit + 1, (1,), generator=generator, device=device))
@@ -59,24 +61,26 @@ def train_interval(
         reach = window // 2
         return min(max(offset(frames - window + 2 * reach) - reach, 0), frames - window)
 
-    def draw_window() -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """A window of the shot, its part of the hole, and a fresh training mask OR that hole."""
+    def draw_window() -> Tuple[torch.Tensor, ...]:
+        """A window of the shot, its part of the hole, a fresh training mask OR that hole, and
+        the window of the level below (an empty tensor at the coarsest level)."""
         start, top, left = window_start(), offset(height - crop_h), offset(width - crop_w)
-        x0 = video[:, start:start + window, top:top + crop_h, left:left + crop_w]
-        window_hole = hole[start:start + window, top:top + crop_h, left:left + crop_w]
+        where = (slice(start, start + window), slice(top, top + crop_h), slice(left, left + crop_w))
+        window_hole = hole[where]
         mask = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction)
-        return x0, window_hole, mask | window_hole
+        below = coarse[(slice(None),) + where] if coarse is not None else video.new_zeros(0)
+        return video[(slice(None),) + where], window_hole, mask | window_hole, below
 
     model.train()
     batch = settings.train_batch
-    for step in range(1, settings.train_steps + 1):
-        x0, window_hole, hidden = (torch.stack(parts) for parts in zip(*(draw_window() for _ in range(batch))))
+    for step in range(1, plan.train_steps + 1):
+        x0, window_hole, hidden, below = (torch.stack(parts) for parts in zip(*(draw_window() for _ in range(batch))))
         t = torch.randint(lowest, highest + 1, (batch,), generator=generator, device=device)
         noise = torch.randn(x0.shape, generator=generator, device=device)
-        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise)
+        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise, below if coarse is not None else None)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if on_step is not None:
-            read = step % settings.log_every == 0 or step == settings.train_steps
+            read = step % settings.log_every == 0 or step == plan.train_steps
             on_step(step, float(loss.detach()) if read else None)

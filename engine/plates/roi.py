@@ -1,4 +1,5 @@
-"""The region of interest: boxes in plate pixel coordinates, crops, scaling and the composite.
+"""The region of interest: boxes in plate pixel coordinates, crops and the composite (the
+scaling between levels is engine/method/pyramid.py's).
 
 Coordinates are absolute pixel coordinates of the EXR (the data window of a frame starts at its
 spec's (x, y), not at 0), so plates and mattes with different data windows line up. A crop of a
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from .color import sanitize
 
@@ -84,22 +83,10 @@ def crop(pixels: np.ndarray, origin: Tuple[int, int], box: Box) -> np.ndarray:
     return out
 
 
-def working_shape(box: Box, working_size: int) -> Tuple[int, int]:
-    """(height, width) of the box scaled so its longest side is ``working_size``; never enlarged."""
-    scale = min(1.0, working_size / max(box.width, box.height))
-    return max(1, round(box.height * scale)), max(1, round(box.width * scale))
 
 
-def resize(images: torch.Tensor, shape: Tuple[int, int]) -> torch.Tensor:
-    """(N, C, H, W) float to (N, C, *shape): antialiased bilinear; the same tensor if no change."""
-    if tuple(images.shape[-2:]) == tuple(shape):
-        return images
-    return F.interpolate(images, size=shape, mode="bilinear", align_corners=False, antialias=True)
 
 
-def shrink_hole(hole: torch.Tensor, shape: Tuple[int, int]) -> torch.Tensor:
-    """(N, H, W) bool to (N, *shape): a small pixel is unknown if any pixel it is made of is."""
-    return resize(hole[:, None].float(), shape)[:, 0] > 0
 
 
 def composite(pixels: np.ndarray, origin: Tuple[int, int], channels: Tuple[int, int, int],

@@ -3,11 +3,14 @@
 ``run_shot`` reads the plate twice, never holding more than a few full-resolution frames:
 
 1. headers and mattes give the region of interest (the matte's box over the range plus context);
-   the plate's crops are encoded (engine/plates/color.py) and scaled to the working size, frame by frame;
-2. ``inpaint`` trains and samples on that small stack, checkpointing into the work dir (the same
-   call after a crash resumes from the last finished interval);
-3. each plate frame is read again, the fill is scaled back, decoded and composited inside the
-   matte only, and every output frame is written atomically.
+   the plate's crops are encoded (engine/plates/color.py) and scaled to each level's size
+   (engine/method/pyramid.py: the working size, then finer levels up to the plate's own
+   resolution when the preset refines), frame by frame, the hole zeroed;
+2. ``inpaint_levels`` trains and samples level after level, checkpointing each into the work dir
+   (the same call after a crash resumes from the last finished interval of the level it was in);
+3. each plate frame is read again, the fill (at the plate's resolution, or scaled back from the
+   working size when the preset does not refine) is decoded and composited inside the matte
+   only, and every output frame is written atomically.
 
 Outputs: with one variant, ``out`` itself. With K > 1 variants, variant k (1-based) goes to
 ``out`` with ``_v{k}`` added to its name and their mean to ``_mean``: ``fill.####.exr`` ->
@@ -30,12 +33,13 @@ import OpenImageIO as oiio
 import torch
 
 from .color import Encoding, load_config
-from ..method.inpaint import inpaint
+from ..method.levels import inpaint_levels
+from ..method.pyramid import level_shapes, resize, scale_known
 from ..storage.checkpoint_file import CheckpointFile
 from .matte_rule import MatteRule
 from .exr import Frame, channel_index, read_frame, read_spec, write_frame
 from ..method.progress import IntervalFinished
-from .roi import Box, composite, context_box, crop, resize, shrink_hole, working_shape
+from .roi import Box, composite, context_box, crop
 from .sequence import FramePattern, check_frame_range
 from .request import ShotRequest
 
@@ -53,14 +57,17 @@ class PlateFrameRead:
 class PreviewWritten:
     """After interval ``interval`` (0-based) of ``intervals``: the current estimate of the fill.
 
-    images: (K, T, h, w, 3) float32, linear, the region of interest at the working size;
-    paths: the same as half-float EXRs in the work dir, ``preview/interval_NN/vK.FRAME.exr``.
+    images: (K, T, h, w, 3) float32, linear, the region of interest at level ``level``'s size;
+    paths: the same as half-float EXRs in the work dir, ``preview/[level_L/]interval_NN/vK.FRAME.exr``
+    (the level folder only above the coarsest level).
     """
 
     interval: int
     intervals: int
     paths: Tuple[str, ...]
     images: np.ndarray
+    level: int = 0
+    levels: int = 1
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,18 @@ class FrameWritten:
 @dataclass(frozen=True)
 class ShotResult:
     """outputs: the pattern written for each variant, in order; mean: the mean's (K > 1 only);
-    roi: the region of interest in plate pixels; working_shape: its (height, width) for the network.
+    roi: the region of interest in plate pixels; level_shapes: its (height, width) at each level,
+    coarsest (the working size) first.
     """
 
     outputs: Tuple[str, ...]
     mean: Optional[str]
     roi: Box
-    working_shape: Tuple[int, int]
+    level_shapes: Tuple[Tuple[int, int], ...]
+
+    @property
+    def working_shape(self) -> Tuple[int, int]:
+        return self.level_shapes[0]
 
 
 Progress = Callable[[object], None]
@@ -133,25 +145,28 @@ class _Shot:
                              f"(no pixel above the threshold {self.rule.threshold} inside the plate)")
         return context_box(matte_box.intersect(limits), self.request.margin, limits)
 
-    def stack(self, box: Box, shape: Tuple[int, int]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Pass 1b: (3, T, h, w) encoded video and (T, h, w) hole of the region at ``shape``."""
-        video, hole = [], []
+    def stacks(self, box: Box, shapes: List[Tuple[int, int]]) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+        """Pass 1b: per level, (3, T, h, w) encoded video (hole zeroed) and (T, h, w) hole of the
+        region at that level's shape; hidden pixels never reach a known one (pyramid.scale_known)."""
+        levels: List[Tuple[List[torch.Tensor], List[torch.Tensor]]] = [([], []) for _ in shapes]
         for done, frame in enumerate(self.frames, 1):
             plate = read_frame(self.plate.path(frame))
             rgb = crop(plate.pixels, plate.origin, box)[..., list(rgb_channels(plate.spec, plate.path))]
-            encoded = self.encoding.encode(rgb)
-            video.append(resize(torch.from_numpy(encoded).permute(2, 0, 1)[None], shape)[0])
-            weight = self.rule.weights(*self.matte_plane(frame, plate), box)
-            hole.append(shrink_hole(torch.from_numpy(weight > 0)[None], shape)[0])
-            del plate  # before the next frame is read: one full-resolution frame at a time
+            encoded = torch.from_numpy(self.encoding.encode(rgb)).permute(2, 0, 1)[None]
+            hole = torch.from_numpy(self.rule.weights(*self.matte_plane(frame, plate), box) > 0)[None]
+            del plate, rgb  # before the next frame is read: one full-resolution frame at a time
+            for (videos, holes), shape in zip(levels, shapes):
+                video, small_hole = scale_known(encoded, hole, shape)
+                videos.append(video[0])
+                holes.append(small_hole[0])
             self.emit(PlateFrameRead(frame, done, len(self.frames)))
-        return torch.stack(video, dim=1), torch.stack(hole)
+        return [(torch.stack(videos, dim=1), torch.stack(holes)) for videos, holes in levels]
 
     def write_previews(self, event: IntervalFinished, work_dir: Path) -> None:
         images = self.encoding.decode(event.preview.permute(0, 2, 3, 4, 1).numpy())
         paths = []
         if self.request.previews:
-            folder = work_dir / "preview" / f"interval_{event.interval:02d}"
+            folder = work_dir / "preview" / (f"level_{event.level}" if event.level else "") / f"interval_{event.interval:02d}"
             for k, variant in enumerate(images, 1):
                 for frame, image in zip(self.frames, variant):
                     path = str(folder / f"v{k}.{frame:04d}.exr")
@@ -159,7 +174,7 @@ class _Shot:
                     spec.attribute("compression", "zip")
                     write_frame(path, image, spec)
                     paths.append(path)
-        self.emit(PreviewWritten(event.interval, event.intervals, tuple(paths), images))
+        self.emit(PreviewWritten(event.interval, event.intervals, tuple(paths), images, event.level, event.levels))
 
     def write_outputs(self, box: Box, fills: torch.Tensor, patterns: List[FramePattern]) -> None:
         """Pass 2: composite ``fills`` (N, 3, T, h, w, encoded) into each plate frame and write them."""
@@ -197,8 +212,8 @@ def run_shot(request: ShotRequest, work_dir: Path, device: str = "cpu",
     work_dir = Path(work_dir)
     patterns, mean = output_patterns(request.out, request.settings.variants)
     box = shot.region()
-    shape = working_shape(box, request.settings.working_size)
-    video, hole = shot.stack(box, shape)
+    shapes = level_shapes(box.height, box.width, request.settings)
+    stacks = shot.stacks(box, shapes)
 
     def relay(event: object) -> None:
         if isinstance(event, IntervalFinished):
@@ -206,8 +221,10 @@ def run_shot(request: ShotRequest, work_dir: Path, device: str = "cpu",
         else:
             emit(event)
 
-    result = inpaint(video, hole, request.settings, device=device, checkpoint=CheckpointFile(work_dir / "checkpoint.pt"),
-                     progress=relay)
+    def checkpoint(level: int) -> CheckpointFile:
+        return CheckpointFile(work_dir / ("checkpoint.pt" if level == 0 else f"checkpoint_level{level}.pt"))
+
+    result = inpaint_levels(stacks, request.settings, device=device, checkpoints=checkpoint, progress=relay)
     fills = result.variants if mean is None else torch.cat([result.variants, result.mean()[None]])
     shot.write_outputs(box, fills, patterns + ([mean] if mean else []))
-    return ShotResult(tuple(str(p) for p in patterns), str(mean) if mean else None, box, shape)
+    return ShotResult(tuple(str(p) for p in patterns), str(mean) if mean else None, box, tuple(shapes))

@@ -83,3 +83,15 @@ def test_diversity(case):
     other = put(truth, hole, truth + 0.1)
     assert metrics.diversity([truth, other], hole) == pytest.approx(0.1, rel=1e-4)
     assert math.isnan(metrics.diversity([truth], hole))
+
+
+def test_grain_is_matched_by_the_truth_lost_by_upscaling_and_exceeded_by_noise(case):
+    truth, hole = case
+    grainy = np.clip(truth + np.random.default_rng(2).normal(0, 0.03, truth.shape), 0, 1).astype(np.float32)
+    assert metrics.grain_ratio(grainy, grainy, hole) == pytest.approx(1.0)
+    # What a fill made at a quarter of the size (4x4 block means) and scaled up smoothly holds.
+    small = grainy.reshape(6, 6, 4, 6, 4, 3).mean(axis=(2, 4))
+    upscaled = blur(np.repeat(np.repeat(small, 4, axis=1), 4, axis=2), 2)
+    assert metrics.grain_ratio(put(grainy, hole, upscaled), grainy, hole) < 0.5
+    noisier = np.clip(grainy + np.random.default_rng(3).normal(0, 0.05, truth.shape), 0, 1)
+    assert metrics.grain_ratio(put(grainy, hole, noisier), grainy, hole) > 1.2

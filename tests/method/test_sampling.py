@@ -31,7 +31,33 @@ class PerFrame(torch.nn.Module):
 def test_chunked_prediction_has_no_seam():
     model = PerFrame()
     x_t = torch.randn(2, 3, 30, 8, 8)
-    condition = torch.randn(1, 4, 30, 8, 8)
-    whole = predict_x0(model, x_t, condition, 100)
-    chunked = predict_x0(model, x_t, condition, 100, chunk=8, overlap=3)
+    video, hole = torch.randn(3, 30, 8, 8), torch.rand(30, 8, 8) > 0.7
+    whole = predict_x0(model, x_t, video, hole, 100)
+    chunked = predict_x0(model, x_t, video, hole, 100, chunk=8, overlap=3)
     assert torch.allclose(whole, chunked, atol=1e-6)
+
+
+class Constant(torch.nn.Module):
+    """A stand-in network that predicts the same value everywhere."""
+
+    def forward(self, x_t, condition, t):
+        return torch.full_like(x_t, 0.375)
+
+
+def test_tiled_prediction_of_a_constant_model_is_constant_across_tile_borders():
+    x_t = torch.randn(2, 3, 6, 70, 90)
+    video, hole = torch.randn(3, 6, 70, 90), torch.zeros(6, 70, 90, dtype=torch.bool)
+    hole[:, 10:60, 5:85] = True  # spans many 16-px tiles and their overlaps
+    x0 = predict_x0(Constant(), x_t, video, hole, 50, tile=16, tile_overlap=6)
+    assert torch.allclose(x0[:, :, hole], torch.full_like(x0[:, :, hole], 0.375), atol=1e-6, rtol=0)
+
+
+def test_tiled_prediction_equals_whole_frame_for_a_pointwise_model_and_skips_known_tiles():
+    model = PerFrame()
+    x_t = torch.randn(1, 3, 4, 64, 64)
+    video, hole = torch.randn(3, 4, 64, 64), torch.zeros(4, 64, 64, dtype=torch.bool)
+    hole[:, 5:20, 40:60] = True
+    whole = predict_x0(model, x_t, video, hole, 10)
+    tiled = predict_x0(model, x_t, video, hole, 10, tile=16, tile_overlap=4)
+    assert torch.allclose(tiled[:, :, hole], whole[:, :, hole], atol=1e-6)
+    assert torch.all(tiled[:, :, :, 40:, :20] == 0)  # no tile there touches the hole: not predicted
