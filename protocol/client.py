@@ -26,6 +26,7 @@ import zmq.auth
 from . import messages as m
 from .files import frame_path
 from .messages import ErrorCode, ProtocolError
+from .shot import DEFAULT_PRESET
 from .wire import MAX_PAYLOAD_BYTES, Message, Payload, receive, send
 
 
@@ -151,14 +152,15 @@ class EngineClient:
         return time.monotonic() - start
 
     def submit(self, plate: str, frames: Tuple[int, int], *, matte: Optional[str] = None,
-               matte_channel: Optional[str] = None, preset: str = "standard",
+               matte_channel: Optional[str] = None, preset: str = DEFAULT_PRESET,
                settings: Optional[Dict[str, Any]] = None, options: Optional[Dict[str, Any]] = None,
                by_reference: bool = False) -> Dict[str, Any]:
         """Submit a shot; returns ``{"job": id, "state": ..., "existing": bool}``.
 
         By value (default) the EXR files ``plate`` (and ``matte``) name for every frame are read
         here and sent as payload frames; by reference only the patterns travel, and they must be
-        absolute paths the engine can read under its allowed roots. The same inputs and settings
+        absolute paths the engine can read under its allowed roots. ``settings`` and ``options``
+        map shot choices (infusion.protocol.shot) to values. The same inputs and settings
         submitted again return the existing job (``existing`` true).
         """
         first, last = int(frames[0]), int(frames[1])

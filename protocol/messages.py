@@ -11,12 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from . import shot as shot_schema
+from .shot import DEFAULT_PRESET, MATTE_CHANNEL, Choice
+
 PROTOCOL_VERSION = 1
 
 # Limits every engine enforces (the engine may lower them; ``welcome`` says what it uses).
 MAX_FRAMES_PER_SHOT = 10_000
 MAX_TEXT = 4_096  # characters in any string field (paths included)
-MAX_SETTINGS = 64  # entries in the settings and options maps
 JOB_ID = re.compile(r"[0-9a-f]{8,64}")
 
 
@@ -102,20 +104,36 @@ def text(max_length: int = MAX_TEXT, pattern: Optional["re.Pattern[str]"] = None
     return check
 
 
-def scalar_map(max_entries: int = MAX_SETTINGS) -> Check:
-    """A map of short string keys to None, bool, int, float or short strings (settings, options)."""
+def number(low: Optional[float] = None, high: Optional[float] = None) -> Check:
+    """An integer or a float, as a float."""
+    def check(value: Any, field: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(field, f"must be a number, got {type(value).__name__}")
+        if value != value or (low is not None and value < low) or (high is not None and value > high):
+            raise _fail(field, f"must lie in [{low}, {high}], got {value}")
+        return float(value)
+    return check
+
+
+def choice_check(choice: Choice) -> Check:
+    """The wire's check of one shot choice (protocol/shot.py): its type and limits."""
+    if choice.kind is int:
+        return integer(None if choice.low is None else int(choice.low), None if choice.high is None else int(choice.high))
+    if choice.kind is float:
+        return number(choice.low, choice.high)
+    return text()
+
+
+def choice_map(section: str) -> Check:
+    """A map of the shot choices of ``section``; nil values are left out (not set)."""
     def check(value: Any, field: str) -> Dict[str, Any]:
         if not isinstance(value, dict):
             raise _fail(field, f"must be a map, got {type(value).__name__}")
-        if len(value) > max_entries:
-            raise _fail(field, f"has {len(value)} entries, at most {max_entries} allowed")
-        for key, item in value.items():
-            text(64)(key, f"{field} key")
-            if item is not None and not isinstance(item, (bool, int, float, str)):
-                raise _fail(f"{field}.{key}", f"must be a number, a boolean, a string or nil, got {type(item).__name__}")
-            if isinstance(item, str):
-                text(MAX_TEXT)(item, f"{field}.{key}")
-        return dict(value)
+        known = {choice.name: choice for choice in shot_schema.choices(section)}
+        unknown = sorted(str(key)[:64] for key in value if key not in known)
+        if unknown:
+            raise _fail(f"{field}.{unknown[0]}", f"is not one of the shot's {section} (known: {', '.join(known)})")
+        return {key: choice_check(known[key])(item, f"{field}.{key}") for key, item in value.items() if item is not None}
     return check
 
 
@@ -176,10 +194,10 @@ SHOT: Schema = {
     "frames": required(frame_range),
     "plate": required(text()),  # a frame pattern (plate.####.exr); a full path by reference, a name by value
     "matte": optional(text()),  # a frame pattern of a separate matte sequence, or nil
-    "matte_channel": optional(text(64)),  # the matte's channel (in the matte, else in the plate)
-    "preset": optional(text(64), "standard"),
-    "settings": optional(scalar_map(), {}),  # Settings fields overriding the preset
-    "options": optional(scalar_map(), {}),  # plate handling: threshold, dilation, margin, colorspace...
+    "matte_channel": optional(text(64), MATTE_CHANNEL),  # the matte's channel (in the matte, else in the plate)
+    "preset": optional(text(64), DEFAULT_PRESET),
+    "settings": optional(choice_map("settings"), {}),  # overrides of the preset's Settings (protocol/shot.py)
+    "options": optional(choice_map("options"), {}),  # plate handling (protocol/shot.py)
 }
 
 

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import numpy as np
 import OpenImageIO as oiio
+import pytest
 
 FIRST, LAST = 1001, 1004
 SIZE = 24
@@ -108,3 +109,18 @@ def wait_for(predicate, timeout: float = 30.0, every: float = 0.05):
             return value
         time.sleep(every)
     raise AssertionError("timed out waiting")
+
+
+@pytest.fixture(scope="module", name="shot")
+def shot_on_disk(tmp_path_factory) -> Path:
+    """A module's ``shot`` fixture (import it): a folder holding make_shot's sequences."""
+    folder = tmp_path_factory.mktemp("shot")
+    make_shot(folder)
+    return folder
+
+
+@pytest.fixture(scope="module", name="engine")
+def running_engine(tmp_path_factory):
+    """A module's ``engine`` fixture (import it): an Engine with a store of its own."""
+    with Engine(tmp_path_factory.mktemp("store")) as running:
+        yield running

@@ -4,15 +4,11 @@ from __future__ import annotations
 import sys
 from typing import Optional, TextIO
 
+from infusion.protocol.progress import progress_text
+
 from ..method.progress import StepProgress
 from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten
-
-
-def duration(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "?"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+from ..service.workers import progress_fields
 
 
 class ConsoleProgress:
@@ -33,7 +29,7 @@ class ConsoleProgress:
         elif isinstance(event, PreviewWritten):
             self._line(f"interval {event.interval + 1}/{event.intervals} done, loss {self._loss()}")
         elif isinstance(event, PlateFrameRead) and (self.tty or event.done == event.total):
-            self._line(f"read plate frame {event.frame} ({event.done}/{event.total})", redraw=event.done < event.total)
+            self._line(progress_text(progress_fields(event)), redraw=event.done < event.total)
         elif isinstance(event, FrameWritten):
             self._line(f"wrote {event.path}")
 
@@ -41,11 +37,9 @@ class ConsoleProgress:
         return "?" if self.loss is None else f"{self.loss:.4f}"
 
     def _bar(self, event: StepProgress) -> None:
-        known = event.remaining is not None and event.elapsed + event.remaining > 0
-        fraction = event.elapsed / (event.elapsed + event.remaining) if known else 0.0
-        filled = int(round(fraction * self.width))
-        text = (f"[{'#' * filled}{'.' * (self.width - filled)}] interval {event.interval + 1}/{event.intervals} "
-                f"{event.phase} {event.step}/{event.steps} loss {self._loss()} left {duration(event.remaining)}")
+        fields = progress_fields(event)
+        filled = int(round(fields["progress"] * self.width))
+        text = f"[{'#' * filled}{'.' * (self.width - filled)}] {progress_text(fields)}, loss {self._loss()}"
         self.stream.write("\r" + text + "\x1b[K")
         self.stream.flush()
 

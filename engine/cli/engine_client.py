@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO, Tuple
 
 from infusion.protocol.client import CurveKeys, EngineClient
 from infusion.protocol.files import write_atomically
+from infusion.protocol.progress import preview_text, progress_text
 
 from ..plates.shot import output_patterns
 
@@ -35,16 +36,15 @@ def follow(client: EngineClient, job: str, out: Optional[str], since: int = 0, l
     ``_mean`` added to its name for several. Without ``out`` frames are not fetched.
     """
     log = log or sys.stderr
-    shown = None
+    shown: Optional[Tuple[Any, Any]] = None
     for event in client.events(job, since=since, fetch_frames=out is not None):
         fields = event.fields
         if event.type == "progress":
-            line = f"{fields['phase']} interval {fields['interval'] + 1}/{fields['intervals']} step {fields['step']}/{fields['steps']}"
-            if line.split(" step")[0] != shown:
-                shown = line.split(" step")[0]
-                print(line, file=log, flush=True)
+            if (fields["phase"], fields["interval"]) != shown:  # a line per phase of each interval
+                shown = fields["phase"], fields["interval"]
+                print(progress_text(fields), file=log, flush=True)
         elif event.type == "preview":
-            print(f"preview after interval {fields['interval'] + 1}/{fields['intervals']}", file=log, flush=True)
+            print(preview_text(fields), file=log, flush=True)
         elif event.type == "frame" and out is not None:
             patterns, mean = output_patterns(out, fields["variants"])
             pattern = mean if fields["variant"] == 0 else patterns[fields["variant"] - 1]

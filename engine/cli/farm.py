@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 from ..farm.openjd import FarmShot, template_text, write_bundle
 from ..farm.opencue import write_opencue_spec
-from ..method.presets import PRESETS
-from .run import add_shot_arguments
+from .shot_arguments import add_shot_arguments, chosen
 
 OPENJD_PARAMETERS_NAME = "openjd_parameters.json"
 
@@ -23,7 +22,8 @@ OPENJD_PARAMETERS_NAME = "openjd_parameters.json"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="farm_action", metavar="ACTION", required=True)
     submit = actions.add_parser("submit", help="write a job bundle for one shot (paths on shared storage)")
-    add_shot_arguments(submit)
+    add_shot_arguments(submit, "output sequence on shared storage; with --variants K > 1, _v1.._vK and _mean are added")
+    submit.add_argument("--device", help="cpu or cuda:N on the workers (default cuda:0)")
     submit.add_argument("--work-dir", required=True, help="checkpoint folder on shared storage (a requeued task resumes)")
     submit.add_argument("--bundle", required=True, help="folder to write the job bundle into")
     submit.add_argument("--infusion-command", default="infusion", help="the infusion executable on the workers")
@@ -34,15 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def shot_from_arguments(args: argparse.Namespace) -> FarmShot:
-    """The shot the arguments describe; what they leave unset takes FarmShot's defaults."""
-    unset_by_default = {"device": args.device, "colorspace": args.colorspace, "encoding": args.encoding}
+    """The shot the arguments describe; the device, when unset, is FarmShot's."""
+    sections = chosen(args)
     return FarmShot(
         plate=Path(args.plate).absolute(), frames=args.frames, out=Path(args.out).absolute(),
         work_dir=Path(args.work_dir).absolute(), matte=Path(args.matte).absolute() if args.matte else None,
-        matte_channel=args.matte_channel, preset=args.preset,
-        seed=PRESETS[args.preset].seed if args.seed is None else args.seed, variants=args.variants or 1,
-        threshold=args.threshold, dilation=args.dilation, margin=args.margin, infusion_command=args.infusion_command,
-        **{name: value for name, value in unset_by_default.items() if value},
+        matte_channel=args.matte_channel, preset=args.preset, chosen={**sections["settings"], **sections["options"]},
+        infusion_command=args.infusion_command, **({"device": args.device} if args.device else {}),
     )
 
 

@@ -10,11 +10,13 @@ OpenJD scheduler (``openjd run`` locally, ``deadline bundle submit`` on Deadline
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from ..method.presets import PRESETS
+from infusion.protocol.shot import DEFAULT_PRESET, MATTE_CHANNEL, Choice, choices
+
+from ..method.presets import PRESETS, preset
 
 TEMPLATE_NAME = "template.json"
 PARAMETER_VALUES_NAME = "parameter_values.json"
@@ -37,6 +39,21 @@ def _value(name: str, kind: str, label: str, description: str, group: str, **ext
             "userInterface": {"control": control, "label": label, "groupLabel": group}, **extra}
 
 
+def _unset(choice: Choice) -> Any:
+    """What a shot choice's parameter holds when nothing was chosen: its default, else its form's start value."""
+    return choice.start if choice.default is None else choice.default
+
+
+def _choice(choice: Choice) -> Dict[str, Any]:
+    """The parameter of a shot choice (protocol/shot.py); ``infusion run`` reads a blank value as "not set"."""
+    kind = {int: "INT", float: "FLOAT", str: "STRING"}[choice.kind]
+    limits: Dict[str, Any] = {}
+    if choice.kind is not str:
+        limits = dict(zip(("minValue", "maxValue"), choice.form_range))
+    label, description = choice.label[0].upper() + choice.label[1:], choice.tip[0].upper() + choice.tip[1:] + "."
+    return _value(choice.camel, kind, label, description, choice.group, default=_unset(choice), **limits)
+
+
 def job_template(separate_matte: bool) -> Dict[str, Any]:
     """The OpenJD job template (jobtemplate-2023-09) for one shot.
 
@@ -55,7 +72,8 @@ def job_template(separate_matte: bool) -> Dict[str, Any]:
                    "Shot", minLength=1),
         ]
     parameters += [
-        _value("MatteChannel", "STRING", "Matte channel", "Channel holding the matte.", "Shot", default="A", minLength=1),
+        _value("MatteChannel", "STRING", "Matte channel", "Channel holding the matte.", "Shot", default=MATTE_CHANNEL,
+               minLength=1),
         _value("FrameStart", "INT", "First frame", "First frame of the range.", "Shot"),
         _value("FrameEnd", "INT", "Last frame", "Last frame of the range.", "Shot"),
         _path("OutputDir", "DIRECTORY", "OUT", "Output folder", "Folder the inpainted EXRs are written to.", "CHOOSE_DIRECTORY"),
@@ -64,21 +82,9 @@ def job_template(separate_matte: bool) -> Dict[str, Any]:
         _path("WorkDir", "DIRECTORY", "INOUT", "Work folder (shared storage)",
               "Checkpoints of the run; on shared storage so that a requeued task resumes.", "CHOOSE_DIRECTORY"),
         _value("Preset", "STRING", "Preset", "Training and sampling budget.", "Infusion",
-               allowedValues=sorted(PRESETS), default="standard"),
-        _value("Seed", "INT", "Seed", "Random seed; the same seed gives the same fill.", "Infusion", default=0, minValue=0),
-        _value("Variants", "INT", "Variants", "Number of fills sampled with different seeds.", "Infusion",
-               default=1, minValue=1, maxValue=16),
+               allowedValues=sorted(PRESETS), default=DEFAULT_PRESET),
+        *(_choice(choice) for choice in choices()),
         _value("Device", "STRING", "Device", "cpu or cuda:N on the worker.", "Infusion", default="cuda:0"),
-        _value("Threshold", "FLOAT", "Matte threshold", "Matte values above this are filled.", "Matte",
-               default=0.01, minValue=0.0, maxValue=1.0),
-        _value("Dilation", "INT", "Dilation (pixels)", "Grow the matte by this many pixels.", "Matte",
-               default=0, minValue=0),
-        _value("Margin", "FLOAT", "Context margin", "Context around the matte, in multiples of its box's longest side.",
-               "Matte", default=1.0, minValue=0.0),
-        _value("Colorspace", "STRING", "Plate colourspace", "OCIO colourspace or role of the plate.", "Colour",
-               default="scene_linear", minLength=1),
-        _value("Encoding", "STRING", "Network encoding", "OCIO log colourspace or role the network works in.",
-               "Colour", default="compositing_log", minLength=1),
         _value("InfusionCommand", "STRING", "infusion command", "The infusion executable on the workers.", "Infusion",
                default="infusion"),
     ]
@@ -109,11 +115,8 @@ def run_arguments(value: Callable[[str], str], separate_matte: bool) -> List[str
         "--matte-channel", value("MatteChannel"),
         "--frames", f"{value('FrameStart')}-{value('FrameEnd')}",
         "--out", f"{value('OutputDir')}/{value('OutputName')}",
-        "--work-dir", value("WorkDir"),
-        "--preset", value("Preset"), "--seed", value("Seed"), "--variants", value("Variants"),
-        "--device", value("Device"),
-        "--threshold", value("Threshold"), "--dilation", value("Dilation"), "--margin", value("Margin"),
-        "--colorspace", value("Colorspace"), "--encoding", value("Encoding"),
+        "--work-dir", value("WorkDir"), "--preset", value("Preset"), "--device", value("Device"),
+        *(word for choice in choices() for word in (choice.flag, value(choice.camel))),
     ]
 
 
@@ -122,24 +125,30 @@ TEMPLATE_FILES = {True: "infusion-job.template.json", False: "infusion-job-matte
 
 @dataclass(frozen=True)
 class FarmShot:
-    """What one farm job needs: file patterns split into folder + name, as the template wants."""
+    """What one farm job needs: file patterns split into folder + name, as the template wants.
+
+    chosen: the shot choices set (protocol/shot.py, by name); the others go to the task as their
+    form values, which ``infusion run`` reads as "not set", or, for those without one (seed,
+    variants), as the preset's.
+    """
 
     plate: Path
     frames: Tuple[int, int]
     out: Path
     work_dir: Path
     matte: Optional[Path] = None
-    matte_channel: str = "A"
-    preset: str = "standard"
-    seed: int = 0
-    variants: int = 1
+    matte_channel: str = MATTE_CHANNEL
+    preset: str = DEFAULT_PRESET
+    chosen: Mapping[str, Any] = field(default_factory=dict)
     device: str = "cuda:0"
-    threshold: float = 0.01
-    dilation: int = 0
-    margin: float = 1.0
-    colorspace: str = "scene_linear"
-    encoding: str = "compositing_log"
     infusion_command: str = "infusion"
+
+    def choice_value(self, choice: Choice) -> Any:
+        """The value the task gets for ``choice``."""
+        value = self.chosen.get(choice.name)
+        if value is None and choice.default is None and not choice.blank:  # no blank value to say "the preset's"
+            value = preset(self.preset).to_dict()[choice.name]
+        return _unset(choice) if value is None else value
 
     def parameter_values(self) -> List[Dict[str, Any]]:
         values: Dict[str, Any] = {"PlateDir": str(self.plate.parent), "PlateName": self.plate.name}
@@ -149,10 +158,9 @@ class FarmShot:
             "MatteChannel": self.matte_channel,
             "FrameStart": int(self.frames[0]), "FrameEnd": int(self.frames[1]),
             "OutputDir": str(self.out.parent), "OutputName": self.out.name,
-            "WorkDir": str(self.work_dir), "Preset": self.preset, "Seed": self.seed,
-            "Variants": self.variants, "Device": self.device, "Threshold": self.threshold,
-            "Dilation": self.dilation, "Margin": self.margin, "Colorspace": self.colorspace,
-            "Encoding": self.encoding, "InfusionCommand": self.infusion_command,
+            "WorkDir": str(self.work_dir), "Preset": self.preset,
+            **{choice.camel: self.choice_value(choice) for choice in choices()},
+            "Device": self.device, "InfusionCommand": self.infusion_command,
         })
         return [{"name": name, "value": value} for name, value in values.items()]
 

@@ -23,8 +23,8 @@ from .roi import Box, crop, nonzero_box
 class MatteRule:
     """threshold: pixels whose (dilated) matte exceeds it are filled; dilation: pixels."""
 
-    threshold: float = 0.01
-    dilation: int = 0
+    threshold: float
+    dilation: int
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold < 1.0:

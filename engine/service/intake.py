@@ -16,16 +16,15 @@ import msgpack
 
 from infusion.protocol.messages import ErrorCode, ProtocolError
 from infusion.protocol.files import write_atomically
+from infusion.protocol.shot import choices
 from infusion.protocol.wire import Payload
 
-from ..method.presets import preset
+from ..method.presets import PRESETS, preset
 from .allowed_roots import check_reference
 from ..plates.sequence import FramePattern
 from ..method.settings import Settings
 from ..plates.request import ShotRequest
 
-# Plate-handling options a client may set, and their types (ShotRequest fields of the same name).
-OPTIONS: Dict[str, type] = {"threshold": float, "dilation": int, "margin": float, "colorspace": str, "encoding": str}
 EXR_MAGIC = b"\x76\x2f\x31\x01"
 STORED_PATTERN = "{role}.########.exr"
 
@@ -44,36 +43,17 @@ def _bad(field: str, message: str, code: str = ErrorCode.BAD_FIELD) -> ProtocolE
 
 
 def resolve_settings(name: str, overrides: Dict[str, Any]) -> Settings:
-    """The preset with ``overrides``; unknown names, wrong types and invalid values name the field."""
+    """The preset with the shot's ``overrides`` (checked by the wire); a bad preset or combination names the field."""
+    field = "shot.settings" if name in PRESETS else "shot.preset"
     try:
-        base = preset(name)
+        return preset(name, **overrides)
     except ValueError as error:
-        raise _bad("shot.preset", str(error)) from None
-    defaults = base.to_dict()
-    for key, value in overrides.items():
-        if key in defaults and key != "preset":
-            expected = type(defaults[key])
-            ok = isinstance(value, expected) and not isinstance(value, bool) or (expected is float and isinstance(value, int) and not isinstance(value, bool))
-            if not ok:
-                raise _bad(f"shot.settings.{key}", f"setting {key!r} must be {expected.__name__}, got {type(value).__name__}")
-    try:
-        return Settings.from_dict({**defaults, **overrides})
-    except (ValueError, TypeError) as error:
-        raise _bad("shot.settings", str(error)) from None
+        raise _bad(field, str(error)) from None
 
 
-def check_options(options: Dict[str, Any]) -> Dict[str, Any]:
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise _bad("shot.options", f"unknown options {', '.join(unknown)}; known: {', '.join(OPTIONS)}")
-    for key, value in options.items():
-        expected = OPTIONS[key]
-        numeric = expected is float and isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not (numeric or (isinstance(value, expected) and not isinstance(value, bool))):
-            raise _bad(f"shot.options.{key}", f"option {key!r} must be {expected.__name__}, got {type(value).__name__}")
-    if options.get("dilation", 0) < 0 or options.get("margin", 0.0) < 0 or not 0.0 <= options.get("threshold", 0.0) < 1e6:
-        raise _bad("shot.options", "dilation and margin must not be negative, threshold must be a number >= 0")
-    return {k: float(v) if OPTIONS[k] is float else v for k, v in options.items()}
+def with_defaults(options: Dict[str, Any]) -> Dict[str, Any]:
+    """Every shot option: those the shot sets (checked by the wire), the defaults for the rest."""
+    return {choice.name: options.get(choice.name, choice.default) for choice in choices("options")}
 
 
 def parse_pattern(pattern: str, field: str) -> FramePattern:
@@ -104,9 +84,9 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
     """Check a validated submit (messages.validate_request) and plan its job."""
     shot = fields["shot"]
     settings = resolve_settings(shot["preset"], shot["settings"])
-    options = check_options(shot["options"])
     by_value = fields["inputs"] == "value"
-    request = {"frames": list(shot["frames"]), "matte_channel": shot["matte_channel"] or "A", "options": options}
+    request = {"frames": list(shot["frames"]), "matte_channel": shot["matte_channel"],
+               "options": with_defaults(shot["options"])}
     identity: List[Any]
     if by_value:
         for index, (descriptor, data) in enumerate(zip(fields["payloads"], payloads)):

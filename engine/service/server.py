@@ -25,8 +25,9 @@ import zmq
 from infusion.protocol import messages as m
 from infusion.protocol import wire
 from infusion.protocol.messages import ErrorCode, ProtocolError, Request
+from infusion.protocol.shot import choices
 
-from .intake import OPTIONS, plan_submit
+from .intake import plan_submit
 from .job_store import Job, JobStore, public
 from ..method.presets import PRESETS
 from .curve import CurveServer, check_bind_policy, secure_socket
@@ -258,7 +259,8 @@ class Service:
     def _hello(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         self._reply(peer, request, m.WELCOME, protocol=m.PROTOCOL_VERSION, engine=engine_version(),
                     instance=self.instance, devices=self.config.devices,
-                    presets={name: s.to_dict() for name, s in PRESETS.items()}, options=sorted(OPTIONS),
+                    presets={name: s.to_dict() for name, s in PRESETS.items()},
+                    settings=[c.name for c in choices("settings")], options=[c.name for c in choices("options")],
                     roots=[str(r) for r in self.config.roots], heartbeat=self.config.heartbeat,
                     limits={"max_header_bytes": wire.MAX_HEADER_BYTES, "max_payload_bytes": self.config.max_payload_bytes,
                             "max_frames": m.MAX_FRAMES_PER_SHOT})

@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Union
 
 from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
@@ -132,6 +132,19 @@ class Workers:
         self.publish(job.id, event, [])
 
 
+def progress_fields(event: Union[StepProgress, PlateFrameRead], intervals: Optional[int] = None) -> Dict[str, Any]:
+    """The fields of a ``progress`` event (protocol/README.md) for a run's step or plate-reading event;
+    ``intervals``: the run's, which a plate-reading event does not carry."""
+    if isinstance(event, PlateFrameRead):
+        return {"phase": "read", "interval": 0, "intervals": intervals, "step": event.done, "steps": event.total,
+                "loss": None, "elapsed": None, "remaining": None, "progress": 0.0}
+    known = event.remaining is not None and event.elapsed + event.remaining > 0
+    fraction = event.elapsed / (event.elapsed + event.remaining) if known else event.interval / event.intervals
+    return {"phase": event.phase, "interval": event.interval, "intervals": event.intervals, "step": event.step,
+            "steps": event.steps, "loss": event.loss, "elapsed": event.elapsed, "remaining": event.remaining,
+            "progress": min(max(fraction, 0.0), 1.0)}
+
+
 class _Relay:
     """The progress callback of one run: run_shot's events to logged, published job events."""
 
@@ -160,19 +173,10 @@ class _Relay:
                 return
         workers.publish(self.job.id, logged, payloads)
 
-    def _progress(self, event: object) -> None:
+    def _progress(self, event: Union[StepProgress, PlateFrameRead]) -> None:
         if self.job.id in self.workers.cancelling:
             raise JobCancelled()
-        intervals = self.job.record["settings"]["intervals"]
-        if isinstance(event, PlateFrameRead):
-            fields = {"phase": "read", "interval": 0, "intervals": intervals, "step": event.done, "steps": event.total,
-                      "loss": None, "elapsed": None, "remaining": None, "progress": 0.0}
-        else:
-            assert isinstance(event, StepProgress)
-            fraction = event.elapsed / (event.elapsed + event.remaining) if event.remaining is not None and event.elapsed + event.remaining > 0 else event.interval / intervals
-            fields = {"phase": event.phase, "interval": event.interval, "intervals": event.intervals, "step": event.step,
-                      "steps": event.steps, "loss": event.loss, "elapsed": event.elapsed, "remaining": event.remaining,
-                      "progress": min(max(fraction, 0.0), 1.0)}
+        fields = progress_fields(event, self.job.record["settings"]["intervals"])
         self.workers.store.set_progress(self.job, fields)
         key = (fields["phase"], fields["interval"])
         now = time.monotonic()

@@ -13,13 +13,12 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
         .from_environment(address="")       # $INFUSION_ENGINE, $INFUSION_SERVER_KEY, $INFUSION_CLIENT_KEY
         .open(name) -> EngineClient         # connected; one per thread
 
-    ShotSpec(plate, frames, matte=None, matte_channel="A", preset="standard", seed=0, variants=1,
-             threshold=None, dilation=None, margin=None, colorspace=None,        # plate options
-             intervals=None, train_steps=None, sample_steps=None, window_frames=None,  # settings
-             by_reference=False)                                                 # None: preset's
+    ShotSpec(plate, frames, matte=None, matte_channel="A", preset="standard", by_reference=False,
+             **choices)           # the shot choices of infusion.protocol.shot by name: seed=0, variants=1,
+                                  # intervals=None, ..., threshold=None, ...; None: the preset's / engine's
+        .seed, .threshold, ...    .chosen -> {name: value}
         .settings() -> dict   .options() -> dict   .submit(client) -> {"job", "state", "existing"}
-    PRESETS                       # the engine's preset names, its default first
-    OPTION_DEFAULTS, chosen_option(name, value)   # the engine's option defaults; None (send nothing) there
+    offered_presets(welcome)      # the engine's preset names, its default first (protocol.shot.PRESETS without)
 
     Follower(connection, cache_root, on_update, *, job="" | spec=ShotSpec, cancel_requested=f)
         .start()  .stop() (detach, the job runs on)  .join()  .job  .result (last Update)
@@ -30,8 +29,9 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
         # on_done(Update(job, state, message=state) | Update(job, "error", message="error: ...", error)) from that thread
     follow(client, cache, on_update, cancel_requested, stop_requested) -> Update  # what Follower runs
 
-    Update(job, state, progress, message, frames, variants, preview, frames_done, error)
+    Update(job, state, progress, message, frames, variants, preview, frames_done, error, presets)
         # state: submitting, queued, running, done, failed, cancelled, detached, error; .ended
+        # presets: offered_presets of the engine's welcome, on the "submitting" update
     ResultCache(root, job)        # root/JOB/: fill[_vK|_mean].####.exr, preview/interval_NN.####.exr, state.json
         .output_pattern(variant=1, variants=1)   # variant 0: the mean of K > 1
         .preview_pattern(interval)  .latest_preview()  .complete()  .state()  .record(**fields)
@@ -43,7 +43,6 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
     infusion_command(explicit="") -> argv      # explicit, $INFUSION_COMMAND, else "infusion"
     farm_argv(spec, paths, command, device="", worker_command="") -> argv   # infusion farm submit ...
     send_to_farm(argv, timeout=300.0) -> bundle folder    # raises FarmError with the CLI's words
-    unsupported_on_farm(spec) -> [names]       # choices the farm CLI does not carry
 
 Errors from the engine arrive as ``Update(state="error", error="code: message")`` (a Follower)
 or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``); ``cancel_in_background``
@@ -51,14 +50,13 @@ hands them to ``on_done`` as ``Update(state="error")``.
 """
 from .cache import ResultCache, default_cache_root, shown_variant
 from .connection import DEFAULT_ADDRESS, Connection
-from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm, unsupported_on_farm
-from .follow import Update, cached_update, follow, progress_message
+from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm
+from .follow import Update, cached_update, follow
 from .session import Follower, cancel, cancel_in_background, reattach
-from .shot import OPTION_DEFAULTS, PRESETS, ShotSpec, chosen_option
+from .shot import ShotSpec, offered_presets
 
 __all__ = [
-    "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "OPTION_DEFAULTS", "PRESETS", "ResultCache",
-    "ShotSpec", "Update", "cached_update", "cancel", "cancel_in_background", "chosen_option", "default_cache_root",
-    "farm_argv", "follow", "infusion_command", "progress_message", "reattach", "send_to_farm", "shown_variant",
-    "unsupported_on_farm",
+    "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "ResultCache", "ShotSpec", "Update",
+    "cached_update", "cancel", "cancel_in_background", "default_cache_root", "farm_argv", "follow", "infusion_command",
+    "offered_presets", "reattach", "send_to_farm", "shown_variant",
 ]

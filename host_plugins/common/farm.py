@@ -2,8 +2,7 @@
 
 The host renders its inputs to :attr:`FarmPaths.plate` (and ``matte``), then runs
 :func:`farm_argv`'s command line with :func:`send_to_farm`; the farm CLI writes an OpenJD job
-bundle (install/farm/README.md). The farm CLI carries preset, seed and variants; the other
-choices of a shot are not sent (:func:`unsupported_on_farm` names those set).
+bundle (install/farm/README.md). It carries every choice of the shot, as ``infusion run`` does.
 """
 from __future__ import annotations
 
@@ -12,6 +11,8 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from typing import List, Mapping, Optional
+
+from infusion.protocol.shot import choices
 
 from .shot import ShotSpec
 
@@ -55,21 +56,17 @@ def infusion_command(explicit: str = "", environ: Optional[Mapping[str, str]] = 
     return shlex.split(text)
 
 
-def unsupported_on_farm(spec: ShotSpec) -> List[str]:
-    """The shot's choices that ``infusion farm submit`` does not carry (the farm uses the preset's)."""
-    return sorted(set(spec.settings()) - {"seed", "variants"})
-
-
 def farm_argv(spec: ShotSpec, paths: FarmPaths, command: List[str], device: str = "",
               worker_command: str = "") -> List[str]:
     """``infusion farm submit`` for ``spec`` (whose plate and matte lie on shared storage)."""
     argv = [*command, "farm", "submit", "--plate", spec.plate, "--frames", f"{spec.frames[0]}-{spec.frames[1]}",
             "--out", paths.out, "--work-dir", paths.work_dir, "--bundle", paths.bundle, "--preset", spec.preset,
-            "--seed", str(spec.seed), "--variants", str(spec.variants), "--matte-channel", spec.matte_channel]
+            "--matte-channel", spec.matte_channel]
     if spec.matte:
         argv += ["--matte", spec.matte]
-    for option, value in spec.options().items():
-        argv += [f"--{option}", str(value)]
+    for choice in choices():
+        if spec.chosen[choice.name] is not None:
+            argv += [choice.flag, str(spec.chosen[choice.name])]
     if device:
         argv += ["--device", device]
     if worker_command:

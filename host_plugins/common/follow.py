@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Optional, Set, Tuple
 
 from infusion.protocol.client import EngineClient, JobEvent
+from infusion.protocol.progress import preview_text, progress_text
 
 from .cache import ResultCache
 
@@ -22,7 +23,8 @@ class Update:
     when following stopped before the end; error when the engine could not be reached or answered
     with an error), ``progress`` 0..1, a status ``message``, the frame range and variant count, the
     newest preview pattern in the cache, how many frames arrived (any variant; this follower's, or
-    the engine's count), the error (``code: message``)."""
+    the engine's count), the error (``code: message``), and the engine's presets, the default
+    first, on the ``submitting`` update of a Follower that has just reached it (empty otherwise)."""
 
     job: str
     state: str
@@ -33,6 +35,7 @@ class Update:
     preview: Optional[str] = None
     frames_done: int = 0
     error: str = ""
+    presets: Tuple[str, ...] = ()
 
     @property
     def ended(self) -> bool:
@@ -42,17 +45,6 @@ class Update:
 def never() -> bool:
     """The default of ``cancel_requested`` and ``stop_requested``."""
     return False
-
-
-def progress_message(fields: Dict[str, Any]) -> str:
-    """``interval 3/20: train step 120/2000, 4 min left`` (``reading plate 2/48`` while reading)."""
-    if fields.get("phase") == "read":
-        return f"reading plate {fields.get('step')}/{fields.get('steps')}"
-    line = f"interval {int(fields.get('interval') or 0) + 1}/{fields.get('intervals')}: {fields.get('phase')} step {fields.get('step')}/{fields.get('steps')}"
-    remaining = fields.get("remaining")
-    if remaining is not None:
-        line += f", {remaining / 60:.0f} min left" if remaining >= 90 else f", {remaining:.0f} s left"
-    return line
 
 
 def summary_update(summary: Dict[str, Any], cache: ResultCache) -> Update:
@@ -80,7 +72,7 @@ def _apply(event: JobEvent, update: Update, cache: ResultCache, client: EngineCl
     that arrived so far (any variant), kept up to date."""
     fields = event.fields
     if event.type == "progress":
-        return replace(update, state="running", progress=float(fields.get("progress") or 0.0), message=progress_message(fields))
+        return replace(update, state="running", progress=float(fields.get("progress") or 0.0), message=progress_text(fields))
     if event.type == "preview":
         interval = int(fields["interval"])
         first, last = fields["frames"]
@@ -89,7 +81,7 @@ def _apply(event: JobEvent, update: Update, cache: ResultCache, client: EngineCl
             cache.write_preview(interval, frame, event.payloads[0] if sent else client.fetch(cache.job, frame, 1, interval))
         cache.record(preview_interval=interval)
         return replace(update, state="running", preview=cache.preview_pattern(interval), variants=int(fields["variants"]),
-                       message=f"preview after interval {interval + 1}/{fields['intervals']}")
+                       message=preview_text(fields))
     if event.type == "frame":
         cache.write_frame(int(fields["frame"]), int(fields["variant"]), int(fields["variants"]), event.payloads[0])
         cache.record(variants=int(fields["variants"]))

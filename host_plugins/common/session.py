@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional
 from .cache import ResultCache
 from .connection import Connection
 from .follow import Update, cached_update, follow, never
-from .shot import ShotSpec
+from .shot import ShotSpec, offered_presets
 
 OnUpdate = Callable[[Update], None]
 
@@ -46,7 +46,8 @@ class Follower(threading.Thread):
             client = self.connection.open(self.client_name)
             try:
                 if self.spec is not None:
-                    self.on_update(Update("", "submitting", message="sending the shot to the engine", frames=self.spec.frames))
+                    self.on_update(Update("", "submitting", message="sending the shot to the engine", frames=self.spec.frames,
+                                          presets=offered_presets(client.engine)))
                     accepted = self.spec.submit(client)
                     self.job = accepted["job"]
                     self.on_update(Update(self.job, accepted["state"], frames=self.spec.frames, variants=self.spec.variants,

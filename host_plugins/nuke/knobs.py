@@ -1,15 +1,16 @@
 """The Infusion node's knobs: adding them to the Group, and reading them into the shared types."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, TypeVar
+from typing import Callable, Dict, Optional, Sequence, Tuple, cast
 
 import nuke
 
-from infusion.host_plugins.common import (
-    OPTION_DEFAULTS, PRESETS, Connection, ShotSpec, chosen_option, default_cache_root)
+from infusion.host_plugins.common import Connection, ShotSpec, default_cache_root
+from infusion.protocol.shot import ADVANCED, DEFAULT_PRESET, PRESETS, Choice, choices
 
 MARKER = "infusion_node"  # a hidden knob that tells an Infusion Group from any other Group
-T = TypeVar("T")
+KNOBS: Dict[type, Callable[[str, str], nuke.Knob]] = {int: nuke.Int_Knob, float: nuke.Double_Knob, str: nuke.String_Knob}
+TIPS = {"colorspace": "an OCIO name; empty: Nuke's working space"}  # where the node reads a choice its own way
 BUTTON = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.{}(nuke.thisNode())"
 
 
@@ -32,15 +33,10 @@ def add_knobs(node: nuke.Node) -> None:
     _add(node, nuke.Boolean_Knob("input_range", "use the Source's frame range"), True)
     _add(node, nuke.Int_Knob("first", "frame range"), int(nuke.root().firstFrame()))
     _add(node, nuke.Int_Knob("last", ""), int(nuke.root().lastFrame()))
-    _add(node, nuke.Enumeration_Knob("preset", "preset", list(PRESETS)), "standard")
-    _add(node, nuke.Int_Knob("seed", "seed"), 0)
-    _add(node, nuke.Int_Knob("variants", "variants"), 1, "how many fills to sample (their mean is variant 0)")
+    _add(node, nuke.Enumeration_Knob("preset", "preset", list(PRESETS)), DEFAULT_PRESET)
+    _add_choices(node, [choice for choice in choices() if choice.group != ADVANCED])
     _add(node, nuke.Int_Knob("show_variant", "variant shown"), 1, "1..variants; 0 shows the mean")
     _add(node, nuke.Channel_Knob("matte_channel", "matte channel"), "rgba.alpha", "the Matte input's channel to fill")
-    _add(node, nuke.Double_Knob("threshold", "matte threshold"), OPTION_DEFAULTS["threshold"])
-    _add(node, nuke.Int_Knob("dilation", "matte dilation"), OPTION_DEFAULTS["dilation"], "grow the matte by this many pixels")
-    _add(node, nuke.Double_Knob("margin", "ROI margin"), OPTION_DEFAULTS["margin"], "context around the matte's box, in box sizes")
-    _add(node, nuke.String_Knob("colorspace", "input colourspace"), "", "an OCIO name; empty: Nuke's working space")
     _add(node, nuke.File_Knob("cache", "cache folder"), default_cache_root())
     _add(node, nuke.PyScript_Knob("inpaint", "Inpaint", BUTTON.format("inpaint")))
     _add(node, nuke.PyScript_Knob("cancel", "Cancel", BUTTON.format("cancel")))
@@ -54,10 +50,22 @@ def add_knobs(node: nuke.Node) -> None:
     _add(node, nuke.File_Knob("infusion_command", "infusion command"), "", "the local infusion executable ($INFUSION_COMMAND, else infusion)")
     _add(node, nuke.String_Knob("farm_device", "farm device"), "cuda:0")
     _add(node, nuke.PyScript_Knob("send_to_farm", "Send to farm", BUTTON.format("send_to_farm")))
-    _add(node, nuke.Tab_Knob("advanced_tab", "Advanced"))
-    for name, label in (("intervals", "intervals"), ("train_steps", "training steps per interval"),
-                        ("sample_steps", "sampling steps per interval"), ("window_frames", "window length (frames)")):
-        _add(node, nuke.Int_Knob(name, label), 0, "0: the preset's")
+    _add(node, nuke.Tab_Knob("advanced_tab", ADVANCED))
+    _add_choices(node, [choice for choice in choices() if choice.group == ADVANCED])
+
+
+def _add_choices(node: nuke.Node, shown: Sequence[Choice]) -> None:
+    """A knob per shot choice (protocol/shot.py), named as the choice, at its start value."""
+    for choice in shown:
+        _add(node, KNOBS[choice.kind](choice.name, choice.label), choice.start, TIPS.get(choice.name, choice.tip))
+
+
+def offer_presets(node: nuke.Node, names: Sequence[str]) -> None:
+    """The engine's presets as the preset menu; the choice stays when the engine has it."""
+    knob = cast(nuke.Enumeration_Knob, node["preset"])
+    chosen = str(knob.value())
+    knob.setValues(list(names))
+    knob.setValue(chosen if chosen in names else names[0])
 
 
 def is_infusion(node: nuke.Node) -> bool:
@@ -80,26 +88,12 @@ def working_space() -> Optional[str]:
     return str(root["workingSpaceLUT"].value()) or None
 
 
-def _override(node: nuke.Node, name: str) -> Optional[int]:
-    value = int(node[name].value())
-    return value or None
-
-
-def _option(node: nuke.Node, name: str, kind: Callable[[Any], T]) -> Optional[T]:
-    """The knob's value; None (nothing sent) at the engine's default."""
-    return chosen_option(name, kind(node[name].value()))
-
-
 def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int]) -> ShotSpec:
-    """The shot the knobs describe, its plate the rendered ``plate`` (the matte in its alpha)."""
-    return ShotSpec(
-        plate=plate, frames=frames, matte=None, matte_channel="A", preset=str(node["preset"].value()),
-        seed=int(node["seed"].value()), variants=max(1, int(node["variants"].value())),
-        threshold=_option(node, "threshold", float), dilation=_option(node, "dilation", int),
-        margin=_option(node, "margin", float),
-        colorspace=str(node["colorspace"].value()).strip() or working_space(),
-        intervals=_override(node, "intervals"), train_steps=_override(node, "train_steps"),
-        sample_steps=_override(node, "sample_steps"), window_frames=_override(node, "window_frames"))
+    """The shot the knobs describe, its plate the rendered ``plate`` (the matte in its alpha); a
+    knob at its blank value sets nothing, an empty colourspace is Nuke's working space."""
+    chosen = {choice.name: choice.read(node[choice.name].value()) for choice in choices()}
+    chosen["colorspace"] = chosen["colorspace"] or working_space()
+    return ShotSpec(plate=plate, frames=frames, preset=str(node["preset"].value()), **chosen)
 
 
 def connection(node: nuke.Node) -> Connection:

@@ -17,7 +17,7 @@ import nuke
 
 from infusion.host_plugins.common import (
     FarmError, FarmPaths, Follower, ResultCache, Update, cancel_in_background, farm_argv, infusion_command,
-    reattach as reattach_job, send_to_farm as run_farm_command, unsupported_on_farm)
+    reattach as reattach_job, send_to_farm as run_farm_command)
 
 from . import graph, knobs
 from .progress import NodeProgress
@@ -152,7 +152,5 @@ def send_to_farm(node: nuke.Node) -> None:
         bundle = run_farm_command(farm_argv(spec, paths, command, device=str(node["farm_device"].value()).strip()))
     except (ValueError, RuntimeError, OSError, FarmError) as error:
         return _fail(node, f"send to farm: {error}")
-    ignored = unsupported_on_farm(spec)
-    note = f"\n(the farm uses the preset's {', '.join(ignored)})" if ignored else ""
     node["status"].setValue(f"farm bundle: {bundle}")
-    nuke.message(f"Infusion: job bundle written to {bundle}\nSubmit it with: deadline bundle submit {bundle}{note}")
+    nuke.message(f"Infusion: job bundle written to {bundle}\nSubmit it with: deadline bundle submit {bundle}")

@@ -8,7 +8,7 @@ import nuke
 from infusion.host_plugins.common import ResultCache, Update, shown_variant as variant_within
 
 from . import graph
-from .knobs import cache_root
+from .knobs import cache_root, offer_presets
 
 
 def shown_variant(node: nuke.Node, variants: int) -> int:
@@ -17,12 +17,14 @@ def shown_variant(node: nuke.Node, variants: int) -> int:
 
 
 def apply_update(node_name: str, update: Update) -> None:
-    """Main thread: the status line, the progress bar, the job knob, and what the Read shows."""
+    """Main thread: the status line, the progress bar, the job knob, the preset menu, and what the Read shows."""
     node = nuke.toNode(node_name)
     if node is None:
         return  # the node was deleted meanwhile
     if update.job:
         node["job"].setValue(update.job)
+    if update.presets:
+        offer_presets(node, update.presets)
     node["status"].setValue(update.message)
     node["progress"].setValue(round(100.0 * update.progress, 1))
     if update.state == "done" and update.frames:

@@ -2,37 +2,42 @@
 
 Values are plain Python (str and int) keyed by the widgets' IDs. The panel keeps the last values
 in the comp's data (``Infusion.Job``, ``Infusion.Engine``, ...: saved with the comp), so a reopened
-comp shows the same choices, the job id included. The advanced fields (``OVERRIDES``) at 0 leave the
-preset's value.
+comp shows the same choices, the job id included. Besides its own fields (the tools, the range,
+the engine, the cache, the farm), the panel has one per shot choice of protocol/shot.py, its ID
+the choice's ``camel`` name (``TrainSteps``): a SpinBox for an integer, a LineEdit otherwise; at
+its blank value (0 for the advanced ones, the engine's default for the matte) it sends nothing.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from infusion.host_plugins.common import (
-    OPTION_DEFAULTS, PRESETS, Connection, ShotSpec, chosen_option, default_cache_root)
+from infusion.host_plugins.common import Connection, ShotSpec, default_cache_root
+from infusion.protocol.shot import DEFAULT_PRESET, choices
 
 DATA_PREFIX = "Infusion."
 SOURCE_ALPHA = "(the source's alpha)"  # the Matte choice that reads the matte from the source
 COMBOS = ("Source", "Matte", "Preset")
-# the advanced fields: the ShotSpec setting each overrides (0: the preset's)
-OVERRIDES = {"Intervals": "intervals", "TrainSteps": "train_steps", "SampleSteps": "sample_steps",
-             "WindowFrames": "window_frames"}
-# SpinBox fields and their range
-SPINS = {"First": (-1_000_000, 10_000_000), "Last": (-1_000_000, 10_000_000), "Seed": (0, 2_147_483_647),
-         "Variants": (1, 64), "ShowVariant": (0, 64), "Dilation": (0, 10_000),
-         **{name: (0, 1_000_000) for name in OVERRIDES}}
-LINES = ("Engine", "Threshold", "Margin", "Colorspace", "Cache", "Job", "FarmFolder", "InfusionCommand", "FarmDevice")
+PANEL_SPINS = {"First": (-1_000_000, 10_000_000), "Last": (-1_000_000, 10_000_000), "ShowVariant": (0, 64)}
+PANEL_LINES = ("Engine", "Cache", "Job", "FarmFolder", "InfusionCommand", "FarmDevice")
+
+
+def spins() -> Dict[str, Tuple[int, int]]:
+    """The SpinBox fields and their range."""
+    ranges = {choice.camel: choice.form_range for choice in choices() if choice.kind is int}
+    return {**PANEL_SPINS, **{name: (int(low), int(high)) for name, (low, high) in ranges.items()}}
+
+
+def lines() -> Tuple[str, ...]:
+    """The LineEdit fields."""
+    return PANEL_LINES + tuple(choice.camel for choice in choices() if choice.kind is not int)
 
 
 def defaults(render_range: Tuple[int, int]) -> Dict[str, Any]:
-    """The fields of a comp the panel never saw: its render range, the engine's defaults."""
+    """The fields of a comp the panel never saw: its render range, the choices' start values."""
     return {"Source": "", "Matte": SOURCE_ALPHA, "First": render_range[0], "Last": render_range[1],
-            "Engine": Connection.from_environment().address, "Preset": PRESETS[0], "Seed": 0, "Variants": 1,
-            "Threshold": str(OPTION_DEFAULTS["threshold"]), "Dilation": OPTION_DEFAULTS["dilation"],
-            "Margin": str(OPTION_DEFAULTS["margin"]), "Colorspace": "", "Cache": default_cache_root(), "Job": "",
-            "FarmFolder": "", "InfusionCommand": "", "FarmDevice": "cuda:0", "ShowVariant": 1,
-            **{name: 0 for name in OVERRIDES}}
+            "Engine": Connection.from_environment().address, "Preset": DEFAULT_PRESET, "Cache": default_cache_root(),
+            "Job": "", "FarmFolder": "", "InfusionCommand": "", "FarmDevice": "cuda:0", "ShowVariant": 1,
+            **{choice.camel: choice.start if choice.kind is int else str(choice.start) for choice in choices()}}
 
 
 def keep(comp: Any, values: Mapping[str, Any]) -> None:
@@ -44,18 +49,19 @@ def keep(comp: Any, values: Mapping[str, Any]) -> None:
 def kept(comp: Any, base: Mapping[str, Any]) -> Dict[str, Any]:
     """``base`` overlaid with the values the comp keeps, each of its field's type."""
     values = dict(base)
+    numbers = spins()
     for name in base:
         value = comp.GetData(DATA_PREFIX + name)
         if value is not None:
-            values[name] = int(value) if name in SPINS else str(value)
+            values[name] = int(value) if name in numbers else str(value)
     return values
 
 
 def read(items: Mapping[str, Any]) -> Dict[str, Any]:
     """The values the window's widgets (``win.GetItems()``) show now."""
     values: Dict[str, Any] = {name: str(items[name].CurrentText) for name in COMBOS}
-    values.update({name: int(items[name].Value) for name in SPINS})
-    values.update({name: str(items[name].Text).strip() for name in LINES})
+    values.update({name: int(items[name].Value) for name in spins()})
+    values.update({name: str(items[name].Text).strip() for name in lines()})
     return values
 
 
@@ -66,28 +72,11 @@ def frame_range(values: Mapping[str, Any]) -> Tuple[int, int]:
     return frames
 
 
-def _number(values: Mapping[str, Any], name: str) -> float:
-    try:
-        return float(values[name])
-    except ValueError:
-        raise ValueError(f"{name.lower()} {values[name]!r} is not a number") from None
-
-
-def _overrides(values: Mapping[str, Any]) -> Dict[str, Optional[int]]:
-    """The advanced fields as ShotSpec settings; None (the preset's) at 0."""
-    return {setting: int(values[name]) or None for name, setting in OVERRIDES.items()}
-
-
 def shot_spec(values: Mapping[str, Any], plate: str, matte: Optional[str], frames: Tuple[int, int]) -> ShotSpec:
     """The shot the fields describe: ``plate`` (RGBA EXR), the matte in ``matte``'s alpha or, without
-    one, in the plate's. Options left at the engine's defaults, and advanced fields at 0, are not sent."""
-    return ShotSpec(
-        plate=plate, frames=frames, matte=matte, matte_channel="A", preset=str(values["Preset"]),
-        seed=int(values["Seed"]), variants=max(1, int(values["Variants"])),
-        threshold=chosen_option("threshold", _number(values, "Threshold")),
-        dilation=chosen_option("dilation", int(values["Dilation"])),
-        margin=chosen_option("margin", _number(values, "Margin")), colorspace=str(values["Colorspace"]) or None,
-        **_overrides(values))
+    one, in the plate's. Fields at their blank value are not sent; text that is no number is a ValueError."""
+    chosen = {choice.name: choice.read(values[choice.camel]) for choice in choices()}
+    return ShotSpec(plate=plate, frames=frames, matte=matte, preset=str(values["Preset"]), **chosen)
 
 
 def connection(values: Mapping[str, Any]) -> Connection:

@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from infusion.host_plugins.common import (
     FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel_in_background, farm_argv,
-    infusion_command, reattach as reattach_job, send_to_farm as run_farm_command, shown_variant, unsupported_on_farm)
+    infusion_command, reattach as reattach_job, send_to_farm as run_farm_command, shown_variant)
 from infusion.protocol.files import frame_path
 
 from . import comp_tools, fields, render, result, window
@@ -124,9 +124,7 @@ class Panel:
             bundle = run_farm_command(farm_argv(spec, paths, command, device=values["FarmDevice"]))
         except (ValueError, RuntimeError, OSError, FarmError) as error:
             return self._status(f"error: send to farm: {error}")
-        ignored = unsupported_on_farm(spec)
-        note = f" (the farm uses the preset's {', '.join(ignored)})" if ignored else ""
-        self._status(f"job bundle written to {bundle}; submit it with: deadline bundle submit {bundle}{note}")
+        self._status(f"job bundle written to {bundle}; submit it with: deadline bundle submit {bundle}")
 
     def show_variant(self, event: Any = None) -> None:
         """``variant shown`` changed: the result Loader shows it at once when the job's result is in the cache."""
@@ -144,13 +142,15 @@ class Panel:
     # --- the timer -------------------------------------------------------------------------------
 
     def poll(self, event: Any = None) -> None:
-        """Show what the Follower (and the engine, to Cancel) reported since the last tick; the result
-        Loader follows the Follower's last report."""
+        """Show what the Follower (and the engine, to Cancel) reported since the last tick, the engine's
+        presets as the preset choices once it names them; the result Loader follows the Follower's last report."""
         taken = self.updates.take()
         for update in taken:
             if update.job and update.job != str(self.items["Job"].Text):
                 self.items["Job"].Text = update.job
                 fields.keep(self.comp, fields.read(self.items))
+            if update.presets:
+                window.fill_presets(self.items, str(self.items["Preset"].CurrentText), update.presets)
             self._status(update.message, update.progress)
         if taken:
             self._show_result(taken[-1])
@@ -196,7 +196,7 @@ def main(fusion: Any, comp: Optional[Any], bmd: Any) -> Panel:
     win = window.build(ui, dispatcher, values)
     items = win.GetItems()
     window.fill_tools(items, comp_tools.tools(comp), values)
-    window.fill_presets(items, values)
+    window.fill_presets(items, str(values["Preset"]))
     panel = Panel(comp, items)
     buttons = {"Inpaint": panel.inpaint, "Cancel": panel.cancel, "Reattach": panel.reattach,
                "SendToFarm": panel.send_to_farm, "RefreshTools": panel.refresh_tools}

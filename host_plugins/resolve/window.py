@@ -4,9 +4,9 @@ dispatcher routes an element's events to ``win.On[ID].Event``.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
-from infusion.host_plugins.common import PRESETS
+from infusion.protocol.shot import ADVANCED, PRESETS, choices
 
 from . import fields
 from .updates import progress_bar
@@ -14,25 +14,35 @@ from .updates import progress_bar
 WINDOW_ID = "InfusionPanel"
 TIMER_ID = "InfusionPoll"
 POLL_MS = 250  # how often the timer takes the Follower's updates
-ROWS = (("source tool", "Source"), ("matte tool", "Matte"), ("first frame", "First"), ("last frame", "Last"),
-        ("engine address", "Engine"), ("preset", "Preset"), ("seed", "Seed"), ("variants", "Variants"),
-        ("variant shown", "ShowVariant"), ("matte threshold", "Threshold"), ("matte dilation (px)", "Dilation"),
-        ("ROI margin", "Margin"), ("input colourspace", "Colorspace"), ("cache folder", "Cache"), ("job id", "Job"))
-ADVANCED_ROWS = (("intervals", "Intervals"), ("training steps per interval", "TrainSteps"),
-                 ("sampling steps per interval", "SampleSteps"), ("window length (frames)", "WindowFrames"))
 FARM_ROWS = (("farm folder", "FarmFolder"), ("infusion command", "InfusionCommand"), ("farm device", "FarmDevice"))
 BUTTONS = (("Inpaint", "Inpaint"), ("Cancel", "Cancel"), ("Reattach", "Re-attach"))
 TIPS = {"ShowVariant": "the result Loader's variant: 1..variants; 0 shows their mean",
-        **{name: "0: the preset's" for _, name in ADVANCED_ROWS},
         "Matte": "a mask, or any tool whose alpha is the matte", "Engine": "tcp://HOST:PORT of infusion serve",
-        "Colorspace": "an OCIO name; empty: the engine's scene_linear", "Job": "the engine's job; Re-attach finds it again",
+        "Job": "the engine's job; Re-attach finds it again",
         "InfusionCommand": "empty: $INFUSION_COMMAND, else infusion", "FarmFolder": "shared storage the farm reads and writes"}
 
 
+def _choice_rows(advanced: bool) -> List[Tuple[str, str]]:
+    """(label, field) of the shot choices (protocol/shot.py) of the Advanced group, or of the others."""
+    return [(choice.label, choice.camel) for choice in choices() if (choice.group == ADVANCED) == advanced]
+
+
+def main_rows() -> List[Tuple[str, str]]:
+    """(label, field) of the main column."""
+    return [("source tool", "Source"), ("matte tool", "Matte"), ("first frame", "First"), ("last frame", "Last"),
+            ("engine address", "Engine"), ("preset", "Preset"), *_choice_rows(False), ("variant shown", "ShowVariant"),
+            ("cache folder", "Cache"), ("job id", "Job")]
+
+
+def tips() -> Dict[str, str]:
+    return {**TIPS, **{choice.camel: choice.tip for choice in choices()}}
+
+
 def _field(ui: Any, name: str, value: Any) -> Any:
-    tip = {"ToolTip": TIPS[name]} if name in TIPS else {}
-    if name in fields.SPINS:
-        low, high = fields.SPINS[name]
+    tip = {"ToolTip": tips()[name]} if name in tips() else {}
+    spins = fields.spins()
+    if name in spins:
+        low, high = spins[name]
         return ui.SpinBox({"ID": name, "Minimum": low, "Maximum": high, "Value": value, **tip})
     if name in fields.COMBOS:
         return ui.ComboBox({"ID": name, **tip})
@@ -50,8 +60,8 @@ def _buttons(ui: Any, buttons: Iterable[Any]) -> Any:
 
 def build(ui: Any, dispatcher: Any, values: Mapping[str, Any]) -> Any:
     """The window (not shown yet); its combo boxes are empty until :func:`fill_combo`."""
-    column = [*_rows(ui, ROWS, values), ui.Label({"Text": "Advanced (0: the preset's)", "Weight": 0}),
-              *_rows(ui, ADVANCED_ROWS, values), _buttons(ui, (*BUTTONS, ("RefreshTools", "Refresh tools"))),
+    column = [*_rows(ui, main_rows(), values), ui.Label({"Text": ADVANCED, "Weight": 0}),
+              *_rows(ui, _choice_rows(True), values), _buttons(ui, (*BUTTONS, ("RefreshTools", "Refresh tools"))),
               ui.Label({"ID": "Progress", "Text": progress_bar(0.0), "Weight": 0}),
               ui.Label({"ID": "Status", "Text": "idle", "WordWrap": True, "Weight": 0}),
               ui.Label({"Text": "Send to farm: the inputs rendered to shared storage, a farm job bundle", "Weight": 0}),
@@ -77,8 +87,9 @@ def fill_tools(items: Dict[str, Any], tool_names: Iterable[str], values: Mapping
     fill_combo(items["Matte"], [fields.SOURCE_ALPHA, *names], str(values["Matte"]))
 
 
-def fill_presets(items: Dict[str, Any], values: Mapping[str, Any]) -> None:
-    fill_combo(items["Preset"], PRESETS, str(values["Preset"]))
+def fill_presets(items: Dict[str, Any], chosen: str, names: Sequence[str] = PRESETS) -> None:
+    """The preset choices: this release's, or those an engine's welcome named."""
+    fill_combo(items["Preset"], names, chosen)
 
 
 def show_status(items: Dict[str, Any], message: str, progress: float) -> None:

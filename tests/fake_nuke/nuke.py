@@ -80,6 +80,9 @@ class Knob:
     def setTooltip(self, tooltip: str) -> None:
         self._tooltip = tooltip
 
+    def tooltip(self) -> str:
+        return self._tooltip
+
 
 class Array_Knob(Knob):
     def _initial(self, extra: Tuple[Any, ...]) -> Any:
@@ -122,6 +125,10 @@ class Enumeration_Knob(Array_Knob):
 
     def values(self) -> Any:
         return list(self._values)
+
+    def setValues(self, *args, **kwargs) -> Any:
+        self._values = list(args[0])
+        self._value = self._value if self._value in self._values else self._values[0]
 
     def setValue(self, *args, **kwargs) -> Any:  # type: ignore[override]
         value = args[0]

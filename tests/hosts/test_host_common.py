@@ -16,8 +16,9 @@ import pytest
 
 from infusion.host_plugins.common import (
     Connection, FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, cancel, cancel_in_background, farm_argv, infusion_command,
-    progress_message, reattach, send_to_farm, shown_variant, unsupported_on_farm)
+    offered_presets, reattach, send_to_farm, shown_variant)
 from infusion.protocol.files import frame_path
+from infusion.protocol.shot import PRESETS
 
 from service_support import FIRST, LAST, Engine, make_shot, read_exr
 
@@ -150,10 +151,11 @@ def test_shot_fields_and_messages(tmp_path: Path) -> None:
     shot = ShotSpec("p.####.exr", (1, 9), threshold=0.2, dilation=3, colorspace="ACEScg", intervals=4, sample_steps=5)
     assert shot.settings() == {"seed": 0, "variants": 1, "intervals": 4, "sample_steps": 5}
     assert shot.options() == {"threshold": 0.2, "dilation": 3, "colorspace": "ACEScg"}
-    assert unsupported_on_farm(shot) == ["intervals", "sample_steps"]
-    assert progress_message({"phase": "train", "interval": 2, "intervals": 20, "step": 5, "steps": 10, "remaining": 600}) == \
-        "interval 3/20: train step 5/10, 10 min left"
-    assert progress_message({"phase": "read", "step": 2, "steps": 8}) == "reading plate 2/8"
+    assert offered_presets({"presets": {"test": {}, "standard": {}}}) == ("standard", "test")  # the default first
+    assert offered_presets({}) == PRESETS
+    argv = farm_argv(shot, FarmPaths.under("/farm", "sh"), ["infusion"])  # the farm carries every choice
+    assert " ".join(argv).endswith("--seed 0 --variants 1 --intervals 4 --sample-steps 5 --threshold 0.2 --dilation 3 "
+                                   "--colorspace ACEScg")
     cache = ResultCache("/c", "job1")
     assert cache.output_pattern() == "/c/job1/fill.####.exr" and cache.output_pattern(0, 3) == "/c/job1/fill_mean.####.exr"
     assert not cache.complete() and cache.latest_preview() is None

@@ -12,25 +12,12 @@ import numpy as np
 import pytest
 
 from nuke_support import comp, fake_host, nuke
-from service_support import FIRST, LAST, Engine, make_shot, read_exr
+from service_support import FIRST, LAST, Engine, read_exr, running_engine, shot_on_disk  # noqa: F401 (fixtures)
 
 from infusion.host_plugins.common import Connection, ResultCache
 from infusion.host_plugins.nuke import knobs, node as infusion_node
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def shot(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("nuke_shot")
-    make_shot(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    with Engine(tmp_path_factory.mktemp("nuke_store")) as running:
-        yield running
 
 
 def status(node: nuke.Node) -> str:
@@ -68,6 +55,8 @@ def test_create_inpaint_and_show_the_finished_frames(shot: Path, engine: Engine,
     assert not np.array_equal(read_exr(Path(filled))[..., :3], read_exr(shot / f"plate.{LAST:04d}.exr"))
     task = fake_host.tasks()[-1]
     assert task.title == "Infusion: Infusion1" and any(m.startswith("interval 2/2") for m in task.messages)
+    assert node["preset"].values() == ["standard", "test", "preview", "paper"]  # the engine's, from its welcome
+    assert node["preset"].value() == "test"
 
     fake_host.user_sets(node, "show_variant", 0)  # the mean of the two variants, at once
     assert result_file(node) == cache.output_pattern(0, 2)

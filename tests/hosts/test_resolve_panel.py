@@ -15,7 +15,7 @@ import pytest
 from fake_fusion import Host
 from fake_fusion.comp import read_channels
 from resolve_support import PLATE_POSITION, open_panel, shot_comp
-from service_support import FIRST, LAST, Engine, make_shot, read_exr
+from service_support import FIRST, LAST, Engine, read_exr, running_engine, shot_on_disk  # noqa: F401 (fixtures)
 
 from infusion.host_plugins.common import Connection, ResultCache
 from infusion.host_plugins.resolve import fields
@@ -23,19 +23,6 @@ from infusion.protocol.files import frame_path
 
 pytestmark = pytest.mark.timeout(180)
 DEAD_ENGINE = "tcp://127.0.0.1:9"
-
-
-@pytest.fixture(scope="module")
-def shot(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("resolve_shot")
-    make_shot(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    with Engine(tmp_path_factory.mktemp("resolve_store")) as running:
-        yield running
 
 
 def finished(host: Host) -> bool:
@@ -61,6 +48,8 @@ def test_inpaint_renders_follows_and_loads_the_result_beside_the_source(shot: Pa
 
     host.pump(lambda: finished(host))
     assert host.status().startswith("done"), host.status()
+    assert items["Preset"].entries() == ["standard", "test", "preview", "paper"]  # the engine's, from its welcome
+    assert items["Preset"].CurrentText == "test"
     job = host.text("Job")
     assert job and comp._data["Infusion"]["Job"] == job
     assert host.text("Progress").endswith("100%")
@@ -148,9 +137,9 @@ def test_send_to_farm_renders_and_writes_a_bundle(shot: Path, tmp_path: Path) ->
     host.click("SendToFarm")
     root = tmp_path / "farm" / "shot010_comp_Plate"
     assert host.status().startswith(f"job bundle written to {root / 'bundle'}"), host.status()
-    assert host.status().endswith("(the farm uses the preset's intervals, window_frames)"), host.status()
     values = json.loads((root / "bundle" / "openjd_parameters.json").read_text())
     assert (values["FrameStart"], values["FrameEnd"], values["Variants"], values["Preset"]) == (FIRST + 1, LAST, 2, "test")
+    assert (values["Intervals"], values["WindowFrames"], values["TrainSteps"]) == (3, 4, 0)  # the farm carries them (0: the preset's)
     assert (values["PlateDir"], values["MatteDir"], values["MatteChannel"], values["Dilation"]) == \
         (str(root / "plate"), str(root / "matte"), "A", 2)
     assert (root / "matte" / f"matte.{LAST}.exr").is_file() and not (root / "plate" / f"plate.{FIRST}.exr").exists()

@@ -11,6 +11,7 @@ from infusion.protocol import messages as m
 from infusion.protocol import wire
 from infusion.protocol.files import frame_path, write_atomically
 from infusion.protocol.messages import ErrorCode, ProtocolError
+from infusion.protocol.progress import preview_text, progress_text
 
 SHOT = {"frames": [1, 2], "plate": "p.####.exr", "matte": None, "preset": "test"}
 PAYLOADS = [{"role": "plate", "frame": 1}, {"role": "plate", "frame": 2}]
@@ -45,6 +46,33 @@ def test_schema_errors_have_stable_codes_and_name_the_field() -> None:
     with pytest.raises(ProtocolError) as caught:
         m.validate_request(header("submit", shot={**SHOT, "settings": {"seed": [1]}}, inputs="reference"), 0)
     assert caught.value.field == "shot.settings.seed"
+
+
+def test_shot_choices_are_checked_by_their_declaration() -> None:
+    def shot_error(**fields) -> ProtocolError:
+        with pytest.raises(ProtocolError) as caught:
+            m.validate_request(header("submit", shot={**SHOT, **fields}, inputs="reference"), 0)
+        return caught.value
+
+    shot = m.validate_request(header("submit", shot={**SHOT, "settings": {"seed": 3, "intervals": None},
+                                                     "options": {"threshold": 1, "colorspace": "ACEScg"}},
+                                     inputs="reference"), 0).fields["shot"]
+    assert shot["settings"] == {"seed": 3} and shot["options"] == {"threshold": 1.0, "colorspace": "ACEScg"}
+    assert isinstance(shot["options"]["threshold"], float) and (shot["matte_channel"], SHOT["preset"]) == ("A", "test")
+    for fields, field, words in (({"settings": {"variants": 0}}, "shot.settings.variants", "must lie in [1, 64]"),
+                                 ({"settings": {"learning_rate": 1.0}}, "shot.settings.learning_rate", "known: seed"),
+                                 ({"options": {"seed": 1}}, "shot.options.seed", "known: threshold"),
+                                 ({"options": {"margin": float("nan")}}, "shot.options.margin", "must lie in"),
+                                 ({"options": {"dilation": 1.5}}, "shot.options.dilation", "must be an integer")):
+        error = shot_error(**fields)
+        assert (error.code, error.field) == (ErrorCode.BAD_FIELD, field) and words in error.message, error.message
+
+
+def test_progress_reads_the_same_everywhere() -> None:
+    assert progress_text({"phase": "train", "interval": 2, "intervals": 20, "step": 5, "steps": 10, "remaining": 600}) == \
+        "interval 3/20: train step 5/10, 10 min left"
+    assert progress_text({"phase": "read", "step": 2, "steps": 8}) == "reading plate 2/8"
+    assert preview_text({"interval": 0, "intervals": 2}) == "preview after interval 1/2"
 
 
 def test_wire_refuses_extensions_and_oversized_headers() -> None:
