@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Dict, Optional
 
 import torch
+from torch import nn
 
 from . import diffusion
 from .acceleration import Acceleration
 from .checkpoint import CheckpointStore
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
+from .refinement import Refinement, detail_spread
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
 from .training import train_interval
@@ -84,9 +86,11 @@ class Run:
     """The mutable state of one inpainting run: network, optimizer, generators, sampler state."""
 
     def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration,
-                 level: int = 0, start: Optional[torch.Tensor] = None, schedule: Optional[diffusion.Schedule] = None):
+                 level: int = 0, start: Optional[torch.Tensor] = None, schedule: Optional[diffusion.Schedule] = None,
+                 detail: float = 0.0):
         """``start`` (K,3,T,H,W), at a finer level: the level below upsampled, noised to the
-        first step of this level's chain (``schedule`` needed); else x_t starts as pure noise."""
+        first step of this level's chain (``schedule`` needed), with ``detail`` the spread of
+        the known pixels around it (engine/method/refinement.py); else x_t starts as pure noise."""
         self.settings = settings
         self.device = device
         seed = level_seed(settings.seed, level)
@@ -94,7 +98,9 @@ class Run:
             torch.manual_seed(seed)
             self.model = UNet3D.from_settings(settings, conditioned=start is not None)
         self.model.to(device)
-        self.network = acceleration.wrap(self.model)  # the same parameters, run the fast way
+        self.network: nn.Module = acceleration.wrap(self.model)  # the same parameters, run the fast way
+        if start is not None and schedule is not None:  # a finer level: x0 as a correction of the level below
+            self.network = Refinement(self.network, schedule, detail)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
         self.train_generator = torch.Generator(device=device).manual_seed(seed)
         self.variant_generators = [
@@ -176,7 +182,8 @@ def inpaint(
 
     schedule = diffusion.linear_schedule(settings.diffusion_steps)
     acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
-    run = Run(settings, video, torch_device, acceleration, level, below, schedule)
+    detail = 0.0 if below is None else detail_spread(video, hole, below[0])
+    run = Run(settings, video, torch_device, acceleration, level, below, schedule, detail)
     if checkpoint is not None:
         saved = checkpoint.load()
         if saved is not None:

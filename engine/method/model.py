@@ -5,9 +5,8 @@ max-pooling and nearest upsampling by (1, 2, 2) so time is never downsampled, sk
 concatenation, 492,963 parameters. Inputs, concatenated on the channel axis: the noisy video x_t
 (3), the masked observed video (3), the mask (1, 1 = unknown) and a sinusoidal embedding of the
 diffusion step broadcast over the video. A finer level of a coarse-to-fine run (``conditioned``)
-also reads the level below, upsampled (3 more channels after the mask), and predicts a
-correction of it: x0 = coarse + network output, so an untrained network already returns the
-coarse fill and training only has to add what the coarse level could not hold (detail, grain).
+also reads the level below, upsampled (3 more channels after the mask); how its output becomes x0
+there is engine/method/refinement.py's.
 
 Layers: ``levels - 1`` encoder blocks of two convs, a bottom block of two convs, ``levels - 1``
 decoder blocks of two convs (the first reads the upsampled features concatenated with the skip),
@@ -102,10 +101,7 @@ class UNet3D(nn.Module):
         for decoder in self.decoders:
             h = F.interpolate(h, scale_factor=(1, 2, 2), mode="nearest")
             h = decoder(torch.cat([h, skips.pop()], dim=1))
-        out = self.output(self.head(h))[:, :, :, :height, :width]
-        if self.conditioned:
-            out = out + condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + COARSE_CHANNELS]
-        return out
+        return self.output(self.head(h))[:, :, :, :height, :width]
 
 
 def count_parameters(model: nn.Module) -> int:

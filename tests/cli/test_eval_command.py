@@ -11,7 +11,8 @@ def infusion(*args: str) -> subprocess.CompletedProcess:
 
 def test_eval_on_a_procedural_clip_writes_tables_json_and_contact_sheet(tmp_path):
     done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--working-size", "32",
-                    "--preset", "test", "--mattes", "still_boxes", "--variants", "2", "--out", str(tmp_path))
+                    "--resolution", "working", "--preset", "test", "--mattes", "still_boxes", "--variants", "2",
+                    "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "waves / still_boxes" in done.stdout and "average over 1 cases" in done.stdout
     report = json.loads((tmp_path / "eval.json").read_text())
@@ -25,9 +26,21 @@ def test_eval_on_a_procedural_clip_writes_tables_json_and_contact_sheet(tmp_path
     assert case["sheet_rows"][0] == "plate + matte" and case["sheet_rows"][-1] == "truth"
     spec = oiio.ImageInput.open(case["contact_sheet"]).spec()
     rows, columns = len(case["sheet_rows"]), 6
-    assert (spec.height, spec.width) == (2 + rows * (3 * 20 + 2), 2 + columns * (3 * 32 + 2))  # 32x20 frames at 3x
-    assert set(report["average"]) == set(methods)
+    assert (spec.height, spec.width) == (2 + rows * (6 * 20 + 2), 2 + columns * (6 * 32 + 2))  # 32x20 frames at 6x
+    assert set(report["average"]) == set(methods) and report["resolution"] == "working"
 
+
+def test_eval_at_plate_resolution_scores_the_pipeline_output_and_writes_a_one_to_one_crop(tmp_path):
+    done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--procedural-width", "96",
+                    "--preset", "test", "--mattes", "still_boxes", "--variants", "1", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "eval.json").read_text())
+    case = report["cases"][0]
+    assert report["resolution"] == "plate" and case["shape"] == [6, 60, 96]  # the clip's own size, not 32 px
+    assert {"grain_ratio", "detail_ratio", "psnr"} <= set(case["methods"]["infusion s0"])
+    crop = oiio.ImageInput.open(case["crop_sheet"]).spec()
+    rows = len(case["sheet_rows"])
+    assert (crop.height, crop.width) == (2 + rows * (2 * 60 + 2), 2 + 6 * (2 * 96 + 2))  # the whole 60x96 frame, 2x
 
 def test_eval_without_anything_to_evaluate_is_a_clean_error(tmp_path):
     done = infusion("eval", "--plate", str(tmp_path / "missing.####.exr"), "1-2", "--out", str(tmp_path))
@@ -60,7 +73,7 @@ def test_bench_json_reports_both_paths_and_their_ratio():
 def test_eval_scores_the_reference_and_fast_paths_side_by_side_and_they_agree(tmp_path):
     done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--working-size", "32",
                     "--preset", "test", "--mattes", "still_boxes", "--variants", "1", "--no-baselines",
-                    "--paths", "reference", "fast", "--json", "--out", str(tmp_path))
+                    "--resolution", "working", "--paths", "reference", "fast", "--json", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     methods = json.loads(done.stdout)["cases"][0]["methods"]
     assert set(methods) == {"infusion s0 reference", "infusion s0 fast"}
