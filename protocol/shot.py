@@ -99,6 +99,8 @@ CHOICES: Tuple[Choice, ...] = (
     _setting("train_steps", "training steps per interval", "training steps of each interval", 1, 10**7),
     _setting("sample_steps", "sampling steps per interval", "denoising steps sampled in each interval", 1, 1000),
     _setting("window_frames", "window length (frames)", "frames in one training window", 1, 10_000),
+    _setting("refine_levels", "finer levels", "the most finer levels up to the plate's resolution (0: one level, "
+             "scaled up; -1: the preset's)", 0, 6, initial=-1),
     Choice("threshold", float, "options", "Matte", "matte threshold", "matte values above this are filled", 0.01, 0.0, 1.0),
     Choice("dilation", int, "options", "Matte", "matte dilation (px)", "grow the matte by this many pixels", 0, 0, 10_000),
     Choice("margin", float, "options", "Matte", "ROI margin",

@@ -4,9 +4,10 @@ from __future__ import annotations
 import sys
 from typing import Optional, TextIO
 
-from infusion.protocol.progress import progress_text
+from infusion.protocol.progress import interval_text, progress_text
 
 from ..method.progress import StepProgress
+from ..method.settings import Settings
 from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten
 from ..service.workers import progress_fields
 
@@ -14,8 +15,10 @@ from ..service.workers import progress_fields
 class ConsoleProgress:
     """A ``progress`` callable for run_shot that prints to ``stream``."""
 
-    def __init__(self, stream: Optional[TextIO] = None, tty: Optional[bool] = None, width: int = 30):
+    def __init__(self, settings: Settings, stream: Optional[TextIO] = None, tty: Optional[bool] = None, width: int = 30):
+        """``settings``: the run's, which count the intervals of every level."""
         stream = stream or sys.stderr
+        self.settings = settings
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
         self.width = width
@@ -27,9 +30,11 @@ class ConsoleProgress:
             if self.tty:
                 self._bar(event)
         elif isinstance(event, PreviewWritten):
-            self._line(f"interval {event.interval + 1}/{event.intervals} done, loss {self._loss()}")
+            fields = {"interval": self.settings.run_interval(event.level, event.interval), "level": event.level,
+                      "intervals": self.settings.run_intervals(event.levels), "levels": event.levels}
+            self._line(f"{interval_text(fields)} done, loss {self._loss()}")
         elif isinstance(event, PlateFrameRead) and (self.tty or event.done == event.total):
-            self._line(progress_text(progress_fields(event)), redraw=event.done < event.total)
+            self._line(progress_text(progress_fields(event, self.settings)), redraw=event.done < event.total)
         elif isinstance(event, FrameWritten):
             self._line(f"wrote {event.path}")
 
@@ -37,7 +42,7 @@ class ConsoleProgress:
         return "?" if self.loss is None else f"{self.loss:.4f}"
 
     def _bar(self, event: StepProgress) -> None:
-        fields = progress_fields(event)
+        fields = progress_fields(event, self.settings)
         filled = int(round(fields["progress"] * self.width))
         text = f"[{'#' * filled}{'.' * (self.width - filled)}] {progress_text(fields)}, loss {self._loss()}"
         self.stream.write("\r" + text + "\x1b[K")

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     (work_dir / "checkpoint.pt").unlink(missing_ok=True)
     request = ShotRequest(plate=plate, frames=frames, out=str(out / "result" / "demo_fill.####.exr"),
                           settings=preset(args.preset, **overrides), matte=matte_pattern)
-    result = run_shot(request, work_dir, device=args.device, progress=ConsoleProgress())
+    result = run_shot(request, work_dir, device=args.device, progress=ConsoleProgress(request.settings))
 
     picks = np.linspace(0, frames[1] - frames[0], SHEET_FRAMES).round().astype(int)
     encoding = Encoding()

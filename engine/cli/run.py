@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                           matte_channel=args.matte_channel, **sections["options"])
     device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     work_dir = args.work_dir or default_work_dir(args.out)
-    result = run_shot(request, work_dir, device=device, progress=ConsoleProgress())
+    result = run_shot(request, work_dir, device=device, progress=ConsoleProgress(request.settings))
     for pattern in result.outputs + ((result.mean,) if result.mean else ()):
         print(pattern)
     return 0

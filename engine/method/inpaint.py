@@ -182,7 +182,7 @@ def inpaint(
 
     schedule = diffusion.linear_schedule(settings.diffusion_steps)
     acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
-    detail = 0.0 if below is None else detail_spread(video, hole, below[0])
+    detail = 0.0 if below is None else settings.refine_detail * detail_spread(video, hole, below[0])
     run = Run(settings, video, torch_device, acceleration, level, below, schedule, detail)
     if checkpoint is not None:
         saved = checkpoint.load()

@@ -56,6 +56,10 @@ class Settings:
     refine_intervals: int = 2
     refine_train_steps: int = 150  # per interval
     refine_sample_steps: int = 4  # per interval
+    # The spread of detail a finer level's prior assumes around the level below, as a fraction of
+    # what the known pixels show (engine/method/refinement.py): below 1 leaves the network less
+    # untextured noise to shape where its training budget is small.
+    refine_detail: float = 1.0
     # Finer levels predict x0 in overlapping square tiles (only those that touch the hole),
     # cross-faded before the shared posterior step, so memory is bounded at any plate size.
     tile_size: int = 128
@@ -94,6 +98,8 @@ class Settings:
         elif not 1 <= self.refine_sample_steps <= self.refine_steps // self.refine_intervals or self.refine_train_steps < 0:
             problems.append("refine_sample_steps must lie between 1 and refine_steps / refine_intervals, "
                             "refine_train_steps must not be negative")
+        if not 0.0 < self.refine_detail <= 4.0:
+            problems.append("refine_detail must lie in (0, 4]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:
             problems.append("tile_size must be at least 16 and tile_overlap in [0, tile_size)")
         if self.working_size < 8 or self.log_every < 1:
@@ -104,6 +110,14 @@ class Settings:
     @property
     def interval_length(self) -> int:
         return self.diffusion_steps // self.intervals
+
+    def run_interval(self, level: int, interval: int) -> int:
+        """The place of interval ``interval`` of level ``level`` among all intervals of a run."""
+        return interval if level == 0 else self.intervals + (level - 1) * self.refine_intervals + interval
+
+    def run_intervals(self, levels: int) -> int:
+        """All intervals of a run of ``levels`` levels."""
+        return self.run_interval(levels, 0) if levels > 1 else self.intervals
 
     def level_plan(self, level: int) -> "LevelPlan":
         """How level ``level`` (0 the coarsest) runs: the whole chain at level 0, its last

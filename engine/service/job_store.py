@@ -99,7 +99,7 @@ class Job:
         return {"job": self.id, "state": self.state, "created": self.created, "updated": self.updated,
                 "frames": frames, "preset": self.record["settings"].get("preset"), "inputs": self.record["inputs"],
                 "device": self.device if self.state == "running" else None,
-                "interval": progress.get("interval"), "intervals": self.record["settings"]["intervals"],
+                "interval": progress.get("interval"), "intervals": progress.get("intervals") or self.record["settings"]["intervals"],
                 "progress": fraction, "frames_done": len(done_frames), "seq": self.seq, "error": self.error}
 
 

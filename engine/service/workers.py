@@ -22,6 +22,7 @@ from infusion.protocol.messages import ErrorCode, ProtocolError
 from .intake import shot_request
 from .job_store import Job, JobStore
 from ..method.progress import StepProgress
+from ..method.settings import Settings
 from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten, run_shot
 
 Publish = Callable[[str, Dict[str, Any], List[bytes]], None]
@@ -132,17 +133,23 @@ class Workers:
         self.publish(job.id, event, [])
 
 
-def progress_fields(event: Union[StepProgress, PlateFrameRead], intervals: Optional[int] = None) -> Dict[str, Any]:
-    """The fields of a ``progress`` event (protocol/README.md) for a run's step or plate-reading event;
-    ``intervals``: the run's, which a plate-reading event does not carry."""
+def progress_fields(event: Union[StepProgress, PlateFrameRead], settings: Settings) -> Dict[str, Any]:
+    """The fields of a ``progress`` event (protocol/README.md) for a run's step or plate-reading event.
+
+    ``interval`` and ``intervals`` count over every level of a coarse-to-fine run (level 0's
+    intervals first), so they name one interval of the run; ``level``/``levels`` say which level.
+    """
     if isinstance(event, PlateFrameRead):
-        return {"phase": "read", "interval": 0, "intervals": intervals, "step": event.done, "steps": event.total,
-                "loss": None, "elapsed": None, "remaining": None, "progress": 0.0}
+        return {"phase": "read", "interval": 0, "intervals": settings.intervals, "step": event.done,
+                "steps": event.total, "loss": None, "elapsed": None, "remaining": None, "progress": 0.0,
+                "level": 0, "levels": 1}
     known = event.remaining is not None and event.elapsed + event.remaining > 0
-    fraction = event.elapsed / (event.elapsed + event.remaining) if known else event.interval / event.intervals
-    return {"phase": event.phase, "interval": event.interval, "intervals": event.intervals, "step": event.step,
-            "steps": event.steps, "loss": event.loss, "elapsed": event.elapsed, "remaining": event.remaining,
-            "progress": min(max(fraction, 0.0), 1.0)}
+    within = event.elapsed / (event.elapsed + event.remaining) if known else event.interval / event.intervals
+    fraction = (event.level + min(max(within, 0.0), 1.0)) / event.levels
+    return {"phase": event.phase, "interval": settings.run_interval(event.level, event.interval),
+            "intervals": settings.run_intervals(event.levels), "step": event.step, "steps": event.steps,
+            "loss": event.loss, "elapsed": event.elapsed, "remaining": event.remaining,
+            "progress": min(max(fraction, 0.0), 1.0), "level": event.level, "levels": event.levels}
 
 
 class _Relay:
@@ -150,6 +157,7 @@ class _Relay:
 
     def __init__(self, workers: Workers, job: Job):
         self.workers, self.job = workers, job
+        self.settings = Settings.from_dict(job.record["settings"])
         self.last_sent, self.last_key = 0.0, None
         self.frames = list(range(job.record["shot"]["frames"][0], job.record["shot"]["frames"][1] + 1))
 
@@ -176,7 +184,7 @@ class _Relay:
     def _progress(self, event: Union[StepProgress, PlateFrameRead]) -> None:
         if self.job.id in self.workers.cancelling:
             raise JobCancelled()
-        fields = progress_fields(event, self.job.record["settings"]["intervals"])
+        fields = progress_fields(event, self.settings)
         self.workers.store.set_progress(self.job, fields)
         key = (fields["phase"], fields["interval"])
         now = time.monotonic()
@@ -190,7 +198,9 @@ class _Relay:
         middle = self.frames[len(self.frames) // 2]
         shown = [f for frame, variant, f in files if (frame, variant) == (middle, 1)]
         payloads = [(self.job.folder / shown[0]).read_bytes()] if shown else []
-        logged = self.workers.store.log(self.job, m.PREVIEW, interval=event.interval, intervals=event.intervals,
+        logged = self.workers.store.log(self.job, m.PREVIEW, interval=self.settings.run_interval(event.level, event.interval),
+                                        intervals=self.settings.run_intervals(event.levels), level=event.level,
+                                        levels=event.levels,
                                         frames=[self.frames[0], self.frames[-1]], frame=middle,
                                         variants=max(1, len(files) // len(self.frames)), _files=files)
         return logged, payloads
