@@ -3,8 +3,11 @@ to the shot's own resolution for detail and grain (engine/method/pyramid.py pick
 
 Each level is an ``inpaint`` run of its own, an internal model trained on that level's frames
 only: the coarsest from noise over the whole chain (the paper), every finer one conditioned on
-the level below upsampled and starting from it partly noised (``Settings.level_plan``). Each
-level keeps its own checkpoint, so a killed run resumes inside the level it was in.
+the level below upsampled and starting from it partly noised (``Settings.level_plan``). The
+coarsest level sees the whole region of interest (structure needs context); a finer level only
+needs the texture around the hole, so it works on the hole's box grown by a tile on every side
+(``finer_window``), which bounds its memory by the hole's size, not the plate's. Each level
+keeps its own checkpoint, so a killed run resumes inside the level it was in.
 """
 from __future__ import annotations
 
@@ -34,9 +37,31 @@ def inpaint_levels(
     hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w)."""
     result: Optional[InpaintResult] = None
     for level, (video, hole) in enumerate(stacks):
-        coarse = None if result is None else upscale_video(result.variants, tuple(video.shape[-2:]))
-        result = inpaint(video, hole, settings, device, checkpoints(level), progress, acceleration,
-                         coarse=coarse, level=level, levels=len(stacks))
+        if result is None:
+            result = inpaint(video, hole, settings, device, checkpoints(level), progress, acceleration,
+                             level=level, levels=len(stacks))
+            continue
+        rows, cols = finer_window(hole, settings.tile_size)
+        coarse = upscale_video(result.variants, tuple(video.shape[-2:]))[..., rows, cols]
+        window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
+                         acceleration, coarse=coarse, level=level, levels=len(stacks))
+        del coarse
+        variants = torch.where(hole[None, None], torch.zeros((), dtype=video.dtype), video[None]).repeat(
+            settings.variants, 1, 1, 1, 1)
+        variants[..., rows, cols] = window.variants
+        result = InpaintResult(variants)
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
     return result
+
+
+def finer_window(hole: torch.Tensor, context: int) -> Tuple[slice, slice]:
+    """Rows and columns of the box of ``hole`` (T,H,W) over every frame, grown by ``context``
+    pixels on each side and kept inside the frame; every pixel outside it is known."""
+    rows = torch.nonzero(hole.any(dim=(0, 2))).flatten()
+    cols = torch.nonzero(hole.any(dim=(0, 1))).flatten()
+    height, width = hole.shape[1:]
+    if rows.numel() == 0:
+        return slice(0, height), slice(0, width)
+    return (slice(max(int(rows[0]) - context, 0), min(int(rows[-1]) + 1 + context, height)),
+            slice(max(int(cols[0]) - context, 0), min(int(cols[-1]) + 1 + context, width)))

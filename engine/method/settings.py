@@ -59,7 +59,7 @@ class Settings:
     # The spread of detail a finer level's prior assumes around the level below, as a fraction of
     # what the known pixels show (engine/method/refinement.py): below 1 leaves the network less
     # untextured noise to shape where its training budget is small.
-    refine_detail: float = 1.0
+    refine_detail: float = 0.75
     # Finer levels predict x0 in overlapping square tiles (only those that touch the hole),
     # cross-faded before the shared posterior step, so memory is bounded at any plate size.
     tile_size: int = 128

@@ -4,7 +4,7 @@ import torch
 
 from conftest import tiny_shot
 from infusion.engine.method.inpaint import inpaint
-from infusion.engine.method.levels import inpaint_levels
+from infusion.engine.method.levels import finer_window, inpaint_levels
 from infusion.engine.method.presets import preset
 from infusion.engine.method.progress import IntervalFinished, StepProgress
 from infusion.engine.method.pyramid import level_shapes, scale_known, upscale_video
@@ -106,3 +106,11 @@ def test_a_run_stopped_inside_a_finer_level_resumes_there_bit_identical(tmp_path
                              progress=lambda e: resumed_steps.append(e) if isinstance(e, StepProgress) else None)
     assert torch.equal(resumed.variants, uninterrupted)
     assert {(e.level, e.interval) for e in resumed_steps} == {(1, 1)}  # only what was left
+
+
+def test_a_finer_level_works_on_the_hole_box_grown_by_a_tile():
+    hole = torch.zeros(3, 100, 120, dtype=torch.bool)
+    hole[0, 40:50, 30:35] = True
+    hole[2, 45:60, 70:80] = True  # the box spans every frame's hole
+    assert finer_window(hole, 16) == (slice(24, 76), slice(14, 96))
+    assert finer_window(hole, 100) == (slice(0, 100), slice(0, 120))  # kept inside the frame
