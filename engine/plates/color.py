@@ -41,6 +41,13 @@ def sanitize(linear: np.ndarray, white: float) -> np.ndarray:
     return np.nan_to_num(linear.astype(np.float32), nan=0.0, posinf=white, neginf=0.0)
 
 
+def _apply(processor: ocio.CPUProcessor, values: np.ndarray) -> np.ndarray:
+    """``processor`` applied in place to (..., 3) float32 ``values`` (OCIO refuses an empty image)."""
+    if values.size:
+        processor.applyRGB(values)
+    return values
+
+
 class Encoding:
     """Linear RGB in ``colorspace`` <-> the network encoding in [-1, 1]."""
 
@@ -64,9 +71,7 @@ class Encoding:
             raise ValueError(f"OCIO cannot convert {source} to {target}: {error}") from error
 
     def _to_log(self, linear: np.ndarray) -> np.ndarray:
-        values = np.ascontiguousarray(linear, np.float32).copy()
-        self._forward.applyRGB(values)
-        return values
+        return _apply(self._forward, np.ascontiguousarray(linear, np.float32).copy())
 
     def encode(self, linear: np.ndarray) -> np.ndarray:
         """(..., 3) linear RGB, any values at all, to the network encoding, float32 in [-1, 1]."""
@@ -77,15 +82,12 @@ class Encoding:
     def decode(self, encoded: np.ndarray) -> np.ndarray:
         """(..., 3) network encoding in [-1, 1] to linear RGB in the plate's colourspace."""
         log = (np.clip(encoded, -1.0, 1.0).astype(np.float32) + 1.0) * ((self.high - self.low) / 2.0) + self.low
-        values = np.ascontiguousarray(log, np.float32)
-        self._inverse.applyRGB(values)
-        return values
+        return _apply(self._inverse, np.ascontiguousarray(log, np.float32))
 
     def display(self, linear: np.ndarray) -> np.ndarray:
         """(..., 3) linear RGB to the config's default display and view, float32 in [0, 1]."""
         display = self.config.getDefaultDisplay()
         transform = ocio.DisplayViewTransform(src=self.colorspace, display=display,
                                               view=self.config.getDefaultView(display))
-        values = sanitize(linear, self.white)
-        self.config.getProcessor(transform).getDefaultCPUProcessor().applyRGB(values)
+        values = _apply(self.config.getProcessor(transform).getDefaultCPUProcessor(), sanitize(linear, self.white))
         return np.clip(values, 0.0, 1.0)

@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 from infusion.engine.storage.checkpoint_file import load_checkpoint
-from plate_helpers import moving_square_plate, raw_pixels, same_bits
+import numpy as np
+
+from plate_helpers import moving_square_plate, raw_pixels, same_bits, write_sequence
 
 FRAMES = (1001, 1006)
 # One torch thread: on a shared 2-core machine two threads contend and run several times slower.
@@ -59,3 +61,27 @@ def test_bad_input_is_a_clean_error(tmp_path):
                             timeout=300, env=ENV)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"infusion run: error: frame file is missing: {tmp_path}/plate.1004.exr" in result.stderr
+
+
+def test_frames_whose_matte_is_empty_pass_through_and_a_one_pixel_matte_fills(tmp_path):
+    """An object that enters mid-range (matte empty on the first frames) and a matte of one pixel."""
+    rng = np.random.default_rng(2)
+    plate = rng.random((6, 24, 32, 4), dtype=np.float32)
+    plate[..., 3] = 0.0
+    for index in range(2, 6):
+        plate[index, 8:16, 6 + 2 * index:14 + 2 * index, 3] = 1.0
+    cases = {"enters": plate, "one_pixel": plate.copy()}
+    cases["one_pixel"][..., 3] = 0.0
+    cases["one_pixel"][3, 10, 12, 3] = 1.0
+    for name, frames in cases.items():
+        pattern = write_sequence(str(tmp_path / name / "plate.####.exr"), FRAMES[0], frames, "RGBA")
+        done = subprocess.run(command(pattern, tmp_path / name / "out", tmp_path / name / "work"), capture_output=True,
+                              text=True, timeout=300, env=ENV)
+        assert done.returncode == 0, (name, done.stderr)
+        for index, frame in enumerate(range(FRAMES[0], FRAMES[1] + 1)):
+            source = raw_pixels(str(tmp_path / name / f"plate.{frame}.exr"))
+            written = raw_pixels(str(tmp_path / name / "out" / f"fill.{frame}.exr"))
+            matte = frames[index, ..., 3] > 0.01
+            assert same_bits(written, source)[~matte].all(), (name, frame)  # untouched outside, every frame
+            if matte.any():
+                assert not same_bits(written, source)[matte][:, :3].all(), (name, frame)  # filled inside
