@@ -7,6 +7,7 @@ and whose message names the field and the problem. Pure Python: nothing beyond t
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -105,11 +106,13 @@ def text(max_length: int = MAX_TEXT, pattern: Optional["re.Pattern[str]"] = None
 
 
 def number(low: Optional[float] = None, high: Optional[float] = None) -> Check:
-    """An integer or a float, as a float."""
+    """An integer or a float, as a float; inf and NaN are refused, limits or not."""
     def check(value: Any, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(field, f"must be a number, got {type(value).__name__}")
-        if value != value or (low is not None and value < low) or (high is not None and value > high):
+        if not math.isfinite(value):
+            raise _fail(field, f"must be a finite number, got {value}")
+        if (low is not None and value < low) or (high is not None and value > high):
             raise _fail(field, f"must lie in [{low}, {high}], got {value}")
         return float(value)
     return check

@@ -15,6 +15,7 @@ from .console import ConsoleProgress
 from .shot_arguments import add_shot_arguments, chosen
 from ..method.presets import preset
 from ..plates.sequence import FramePattern
+from ..plates.divergence import check_event
 from ..plates.request import ShotRequest
 from ..plates.shot import run_shot
 
@@ -39,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
                           matte_channel=args.matte_channel, **sections["options"])
     device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     work_dir = args.work_dir or default_work_dir(args.out)
-    result = run_shot(request, work_dir, device=device, progress=ConsoleProgress(request.settings))
+    console = ConsoleProgress(request.settings)
+
+    def progress(event: object) -> None:
+        check_event(event)  # a diverged run stops before it writes frames
+        console(event)
+
+    result = run_shot(request, work_dir, device=device, progress=progress)
     for pattern in result.outputs + ((result.mean,) if result.mean else ()):
         print(pattern)
     return 0

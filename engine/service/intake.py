@@ -21,6 +21,7 @@ from infusion.protocol.wire import Payload
 
 from ..method.presets import PRESETS, preset
 from .allowed_roots import check_reference
+from ..plates.divergence import check_finite_settings
 from ..plates.sequence import FramePattern
 from ..method.settings import Settings
 from ..plates.request import ShotRequest
@@ -43,10 +44,13 @@ def _bad(field: str, message: str, code: str = ErrorCode.BAD_FIELD) -> ProtocolE
 
 
 def resolve_settings(name: str, overrides: Dict[str, Any]) -> Settings:
-    """The preset with the shot's ``overrides`` (checked by the wire); a bad preset or combination names the field."""
+    """The preset with the shot's ``overrides`` (checked by the wire); a bad preset or combination, or a
+    number that is not finite, names the field."""
     field = "shot.settings" if name in PRESETS else "shot.preset"
     try:
-        return preset(name, **overrides)
+        settings = preset(name, **overrides)
+        check_finite_settings(settings)
+        return settings
     except ValueError as error:
         raise _bad(field, str(error)) from None
 
@@ -115,6 +119,8 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
 def shot_request(record: Dict[str, Any], folder: Path, roots: Sequence[Path]) -> ShotRequest:
     """The ShotRequest of a stored job; references are checked under ``roots`` again (they may have changed)."""
     shot = record["shot"]
+    settings = Settings.from_dict(record["settings"])
+    check_finite_settings(settings)  # a record edited on disk is checked as a submit is
     if record["inputs"] == "reference":
         reference_files(shot, roots)
         plate, matte = shot["plate"], shot["matte"]
@@ -122,5 +128,5 @@ def shot_request(record: Dict[str, Any], folder: Path, roots: Sequence[Path]) ->
         plate = str(folder / "inputs" / shot["plate"])
         matte = str(folder / "inputs" / shot["matte"]) if shot["matte"] else None
     return ShotRequest(plate=plate, frames=tuple(shot["frames"]), out=str(folder / "out" / "fill.####.exr"),
-                       settings=Settings.from_dict(record["settings"]), matte=matte, matte_channel=shot["matte_channel"],
+                       settings=settings, matte=matte, matte_channel=shot["matte_channel"],
                        **shot["options"])

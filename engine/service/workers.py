@@ -23,6 +23,7 @@ from .intake import shot_request
 from .job_store import Job, JobStore
 from ..method.progress import StepProgress
 from ..method.settings import Settings
+from ..plates.divergence import RunDiverged, check_event
 from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten, run_shot
 
 Publish = Callable[[str, Dict[str, Any], List[bytes]], None]
@@ -114,6 +115,8 @@ class Workers:
             return
         except ProtocolError as error:
             self._finish(job, "failed", {"code": error.code, "message": error.message})
+        except RunDiverged as error:
+            self._finish(job, "failed", {"code": ErrorCode.JOB_FAILED, "message": str(error)})
         except ValueError as error:
             self._finish(job, "failed", {"code": ErrorCode.BAD_INPUT, "message": str(error)})
         except Exception as error:  # a bug or a device failure: the job fails, the engine serves on
@@ -165,6 +168,7 @@ class _Relay:
         workers = self.workers
         if workers.stopping.is_set():
             raise EngineStopping()
+        check_event(event)
         if isinstance(event, (StepProgress, PlateFrameRead)):
             return self._progress(event)
         with workers.lock:

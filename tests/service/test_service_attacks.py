@@ -1,0 +1,65 @@
+"""Issue 16: ``infusion serve`` under attack, each break on a real engine process."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from infusion.engine.service.intake import plan_submit
+from infusion.engine.service.job_store import JobStore
+from infusion.protocol.client import EngineClient, JobEvent
+from infusion.protocol.messages import validate_request, header
+
+from service_support import FIRST, LAST, Engine, make_shot
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def store_job(store: Path, shot: Path, **settings: Any) -> str:
+    """A queued by-value job of ``shot`` written straight into ``store``, its record's settings
+    changed by ``settings`` (as a record edited on disk, or one from an engine that checked less)."""
+    descriptors = [{"role": role, "frame": f} for role in ("plate", "matte") for f in range(FIRST, LAST + 1)]
+    blobs = [(shot / f"{d['role']}.{d['frame']:04d}.exr").read_bytes() for d in descriptors]
+    submit = header("submit", len(blobs), id=1, inputs="value", payloads=descriptors,
+                    shot={"frames": [FIRST, LAST], "plate": "plate.####.exr", "matte": "matte.####.exr",
+                          "preset": "test", "settings": {"refine_levels": 0}})
+    request = validate_request(submit, len(blobs))
+    plan = plan_submit(request.fields, blobs, [])
+    plan.record["settings"].update(settings)
+    JobStore(store).create(plan.job_id, plan.record, plan.fill_inputs)
+    return plan.job_id
+
+
+def follow(endpoint: str, job: str) -> List[JobEvent]:
+    client = EngineClient(endpoint, timeout=10)
+    client.connect()
+    try:
+        return list(client.events(job))
+    finally:
+        client.close()
+
+
+def test_diverged_training_fails_the_job_instead_of_writing_nan(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    job = store_job(tmp_path / "store", tmp_path / "shot", learning_rate=1e30, train_steps=5)
+    with Engine(tmp_path / "store") as engine:
+        events = follow(engine.endpoint, job)
+    assert events[-1].type == "failed", [e.type for e in events]
+    assert events[-1].fields["code"] == "job_failed" and "diverged" in events[-1].fields["message"]
+    assert not [e for e in events if e.type == "frame"]
+    assert not list((tmp_path / "store" / "jobs" / job / "out").iterdir())
+
+
+def test_non_finite_settings_are_refused(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    job = store_job(tmp_path / "store", tmp_path / "shot", learning_rate=float("inf"))
+    with Engine(tmp_path / "store") as engine:
+        events = follow(engine.endpoint, job)
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        with pytest.raises(Exception, match="finite"):
+            client.submit(str(tmp_path / "shot" / "plate.####.exr"), (FIRST, LAST),
+                          matte=str(tmp_path / "shot" / "matte.####.exr"), options={"margin": float("inf")})
+        client.close()
+    assert events[-1].type == "failed" and "learning_rate inf" in events[-1].fields["message"]
