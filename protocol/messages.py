@@ -110,10 +110,8 @@ def number(low: Optional[float] = None, high: Optional[float] = None) -> Check:
     def check(value: Any, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(field, f"must be a number, got {type(value).__name__}")
-        if not math.isfinite(value):
-            raise _fail(field, f"must be a finite number, got {value}")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise _fail(field, f"must lie in [{low}, {high}], got {value}")
+        if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+            raise _fail(field, f"must lie in [{low}, {high}] (a finite number), got {value}")
         return float(value)
     return check
 
