@@ -16,6 +16,7 @@ from .shot_arguments import add_shot_arguments, chosen
 from ..method.presets import preset
 from ..plates.sequence import FramePattern
 from ..plates.divergence import check_event
+from ..plates.overwrite import check_outputs_apart
 from ..plates.request import ShotRequest
 from ..plates.shot import run_shot
 
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     settings = preset(args.preset, **sections["settings"])
     request = ShotRequest(plate=args.plate, frames=args.frames, out=args.out, settings=settings, matte=args.matte,
                           matte_channel=args.matte_channel, **sections["options"])
+    check_outputs_apart(request)
     device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     work_dir = args.work_dir or default_work_dir(args.out)
     console = ConsoleProgress(request.settings)

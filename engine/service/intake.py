@@ -22,6 +22,7 @@ from infusion.protocol.wire import Payload
 from ..method.presets import PRESETS, preset
 from .allowed_roots import check_reference
 from ..plates.divergence import check_finite_settings
+from ..plates.overwrite import check_outputs_apart
 from ..plates.sequence import FramePattern
 from ..method.settings import Settings
 from ..plates.request import ShotRequest
@@ -117,7 +118,8 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
 
 
 def shot_request(record: Dict[str, Any], folder: Path, roots: Sequence[Path]) -> ShotRequest:
-    """The ShotRequest of a stored job; references are checked under ``roots`` again (they may have changed)."""
+    """The ShotRequest of a stored job; references are checked under ``roots`` again (they may have changed),
+    and an output that would overwrite an input frame is PATH_NOT_ALLOWED."""
     shot = record["shot"]
     settings = Settings.from_dict(record["settings"])
     check_finite_settings(settings)  # a record edited on disk is checked as a submit is
@@ -127,6 +129,10 @@ def shot_request(record: Dict[str, Any], folder: Path, roots: Sequence[Path]) ->
     else:
         plate = str(folder / "inputs" / shot["plate"])
         matte = str(folder / "inputs" / shot["matte"]) if shot["matte"] else None
-    return ShotRequest(plate=plate, frames=tuple(shot["frames"]), out=str(folder / "out" / "fill.####.exr"),
-                       settings=settings, matte=matte, matte_channel=shot["matte_channel"],
-                       **shot["options"])
+    request = ShotRequest(plate=plate, frames=tuple(shot["frames"]), out=str(folder / "out" / "fill.####.exr"),
+                          settings=settings, matte=matte, matte_channel=shot["matte_channel"], **shot["options"])
+    try:
+        check_outputs_apart(request)
+    except ValueError as error:
+        raise _bad("shot.plate", str(error), ErrorCode.PATH_NOT_ALLOWED) from None
+    return request

@@ -1,12 +1,14 @@
 """Issue 16: ``infusion serve`` under attack, each break on a real engine process."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
-from infusion.engine.service.intake import plan_submit
+from infusion.engine.method.presets import preset
+from infusion.engine.service.intake import plan_submit, with_defaults
 from infusion.engine.service.job_store import JobStore
 from infusion.protocol.client import EngineClient, JobEvent
 from infusion.protocol.messages import validate_request, header
@@ -63,3 +65,26 @@ def test_non_finite_settings_are_refused(tmp_path: Path) -> None:
                           matte=str(tmp_path / "shot" / "matte.####.exr"), options={"margin": float("inf")})
         client.close()
     assert events[-1].type == "failed" and "learning_rate inf" in events[-1].fields["message"]
+
+
+def test_a_job_whose_output_is_its_plate_fails_and_leaves_the_plate(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    job, store = "0123456789abcdef01234567", tmp_path / "store"
+    out = store / "jobs" / job / "out"
+    record = {"inputs": "reference", "settings": preset("test").to_dict(),
+              "shot": {"frames": [FIRST, LAST], "plate": str(out / "fill.####.exr"),
+                       "matte": str(tmp_path / "shot" / "matte.####.exr"), "matte_channel": "A",
+                       "options": with_defaults({})}}
+
+    def plates_in_out(inputs: Path) -> None:
+        for frame in range(FIRST, LAST + 1):
+            shutil.copy(tmp_path / "shot" / f"plate.{frame:04d}.exr", inputs.parent / "out" / f"fill.{frame:04d}.exr")
+
+    JobStore(store).create(job, record, plates_in_out)
+    before = (out / f"fill.{FIRST:04d}.exr").read_bytes()
+    with Engine(store, "--allow-root", str(tmp_path)) as engine:
+        events = follow(engine.endpoint, job)
+    assert events[-1].type == "failed" and events[-1].fields["code"] == "path_not_allowed"
+    message = events[-1].fields["message"]
+    assert f"the output frame {out}/fill.{FIRST:04d}.exr would overwrite the plate frame {FIRST}" in message
+    assert (out / f"fill.{FIRST:04d}.exr").read_bytes() == before

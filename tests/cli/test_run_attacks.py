@@ -1,0 +1,35 @@
+"""Issue 16: ``infusion run`` under attack, each break on a real ``infusion run`` process."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from plate_helpers import moving_square_plate
+
+FRAMES = (1001, 1004)
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def run(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "infusion.engine.cli", "run", "--frames", "%d-%d" % FRAMES,
+                           "--preset", "test", "--train-steps", "2", "--device", "cpu", *arguments],
+                          capture_output=True, text=True, timeout=300, env=ENV)
+
+
+def test_an_output_that_is_an_input_frame_is_refused(tmp_path: Path) -> None:
+    plate = moving_square_plate(tmp_path, FRAMES[0])
+    before = Path(plate.replace("####", "1001")).read_bytes()
+    same = run("--plate", plate, "--out", plate.replace("####", "%04d"))
+    assert same.returncode == 2 and "Traceback" not in same.stderr
+    assert (f"the output frame {tmp_path}/plate.1001.exr would overwrite the plate frame 1001 "
+            f"{tmp_path}/plate.1001.exr") in same.stderr
+    os.symlink(tmp_path, tmp_path / "link")  # the plate by another name
+    linked = run("--plate", plate, "--out", str(tmp_path / "link" / "plate.####.exr"))
+    assert linked.returncode == 2 and f"{tmp_path}/link/plate.1001.exr would overwrite the plate frame 1001" in linked.stderr
+    for frame in range(FRAMES[0], FRAMES[1] + 1):  # a matte sequence named as the mean of out=fill.####.exr
+        os.link(plate.replace("####", str(frame)), tmp_path / f"fill_mean.{frame}.exr")
+    mean = run("--plate", plate, "--matte", str(tmp_path / "fill_mean.####.exr"), "--variants", "2",
+               "--out", str(tmp_path / "fill.####.exr"))
+    assert mean.returncode == 2 and (f"{tmp_path}/fill_mean.1001.exr would overwrite the matte frame 1001"
+                                     in mean.stderr), mean.stderr
+    assert Path(plate.replace("####", "1001")).read_bytes() == before
