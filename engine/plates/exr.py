@@ -3,7 +3,10 @@
 Pixels are float32 arrays shaped (height, width, channels) covering the frame's data window; the
 ImageSpec that comes with them keeps the channel names and formats (half, float, mixed), the data
 and display windows and the metadata, so writing a frame back with its spec changes nothing but
-the pixels. Any file that is missing, truncated or unreadable is a ValueError naming it.
+the pixels. Any file that is missing, truncated or unreadable is a ValueError naming it, and so is
+one whose header declares a data window over :data:`MAX_FRAME_PIXELS` or more channels than
+:data:`MAX_CHANNELS`: that is refused before any pixel is read (a small file can declare a huge
+frame, and reading it would allocate all of it).
 """
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ import numpy as np
 import OpenImageIO as oiio
 
 from infusion.protocol.files import atomic_path
+
+MAX_FRAME_PIXELS = 16384 * 8192  # a 16K frame's data window
+MAX_CHANNELS = 64
 
 
 @dataclass
@@ -50,6 +56,11 @@ def _open(path: str) -> oiio.ImageInput:
     image = oiio.ImageInput.open(path)
     if image is None:
         raise ValueError(f"cannot read frame {path}: {oiio.geterror() or 'unknown error'}")
+    spec = image.spec()
+    if spec.width * spec.height * spec.depth > MAX_FRAME_PIXELS or spec.nchannels > MAX_CHANNELS:
+        image.close()
+        raise ValueError(f"{path} declares a {spec.width}x{spec.height} data window of {spec.nchannels} channels, "
+                         f"over the engine's limits of {MAX_FRAME_PIXELS} pixels and {MAX_CHANNELS} channels a frame")
     return image
 
 

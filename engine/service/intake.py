@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import msgpack
 
-from infusion.protocol.messages import ErrorCode, ProtocolError
+from infusion.protocol.messages import ErrorCode, ProtocolError, choice_check, choice_map
 from infusion.protocol.files import write_atomically
 from infusion.protocol.shot import choices
 from infusion.protocol.wire import Payload
@@ -121,8 +121,11 @@ def shot_request(record: Dict[str, Any], folder: Path, roots: Sequence[Path]) ->
     """The ShotRequest of a stored job; references are checked under ``roots`` again (they may have changed),
     and an output that would overwrite an input frame is PATH_NOT_ALLOWED."""
     shot = record["shot"]
+    for choice in choices("settings"):  # a record edited on disk is held to the limits a submit is
+        choice_check(choice)(record["settings"][choice.name], f"shot.settings.{choice.name}")
+    choice_map("options")(shot["options"], "shot.options")
     settings = Settings.from_dict(record["settings"])
-    check_finite_settings(settings)  # a record edited on disk is checked as a submit is
+    check_finite_settings(settings)
     if record["inputs"] == "reference":
         reference_files(shot, roots)
         plate, matte = shot["plate"], shot["matte"]

@@ -8,7 +8,9 @@
                     out/            finished frames
 
 A job folder appears by one rename of a complete temporary folder, so a crash never leaves half a
-job. The id is derived from the inputs and settings: the same submit finds the same job. Every
+job. A job found ``running`` at start was running when the engine died: it is queued again to
+resume, unless that makes :data:`MAX_DEATHS` deaths, when it is quarantined (failed, as a job
+that kills the engine would otherwise kill every restart). The id is derived from the inputs and settings: the same submit finds the same job. Every
 method is thread-safe (one lock); msgpack only, nothing pickled.
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ from infusion.protocol.messages import ErrorCode, ProtocolError
 from infusion.protocol.files import fsync_directory, write_atomically
 
 UNFINISHED = ("queued", "running")
+MAX_DEATHS = 2  # engine deaths during a job's runs that quarantine it
 RECORD, STATE, EVENTS = "job.msgpack", "state.msgpack", "events.msgpack"
 
 
@@ -76,6 +79,7 @@ class Job:
     device: Optional[str] = None
     events: List[Dict[str, Any]] = field(default_factory=list)
     progress: Optional[Dict[str, Any]] = None
+    deaths: int = 0  # times the engine died while this job ran (since it was last submitted)
 
     @property
     def seq(self) -> int:
@@ -121,8 +125,18 @@ class JobStore:
 
     def _load(self, folder: Path) -> Job:
         state = read_msgpack(folder / STATE)
-        return Job(folder.name, folder, read_msgpack(folder / RECORD), state["state"], state["created"], state["updated"],
-                   state.get("error"), events=read_log(folder / EVENTS))
+        job = Job(folder.name, folder, read_msgpack(folder / RECORD), state["state"], state["created"], state["updated"],
+                  state.get("error"), events=read_log(folder / EVENTS), deaths=state.get("deaths", 0))
+        if job.state == "running":  # the engine died while it ran
+            job.deaths += 1
+            if job.deaths < MAX_DEATHS:
+                self.set_state(job, "queued")
+            else:
+                error = {"code": ErrorCode.JOB_FAILED, "message": f"quarantined: the engine died {job.deaths} times "
+                         "while running this job; it is not resumed again (submit it again to retry)"}
+                self.set_state(job, "failed", error)
+                self.log(job, m.FAILED, **error)
+        return job
 
     def find(self, job_id: str) -> Optional[Job]:
         with self._lock:
@@ -178,7 +192,8 @@ class JobStore:
     def set_state(self, job: Job, state: str, error: Optional[Dict[str, str]] = None, device: Optional[str] = None) -> None:
         with self._lock:
             job.state, job.error, job.device, job.updated = state, error, device, time.time()
-            write_msgpack(job.folder / STATE, {"state": state, "created": job.created, "updated": job.updated, "error": error})
+            write_msgpack(job.folder / STATE, {"state": state, "created": job.created, "updated": job.updated, "error": error,
+                                               "deaths": job.deaths})
 
     def log(self, job: Job, kind: str, **fields: Any) -> Dict[str, Any]:
         """Append an event (fields starting with ``_`` stay in the store) and return it with its seq."""

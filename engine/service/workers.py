@@ -66,6 +66,8 @@ class Workers:
     def enqueue(self, job: Job) -> None:
         """Queue ``job`` on the least busy device (again, if it had been cancelled or had failed)."""
         with self.lock:
+            if job.state in ("failed", "cancelled"):
+                job.deaths = 0  # submitted again: a quarantined job gets its retries back
             if job.state != "queued":
                 self.store.set_state(job, "queued")
             if job.id in self.running:  # a cancelled run is still unwinding: run again once it has
@@ -111,7 +113,12 @@ class Workers:
         try:
             result = run_shot(shot_request(job.record, job.folder, self.roots), job.folder / "work", device=device,
                               progress=relay)
-        except (JobCancelled, EngineStopping):
+        except JobCancelled:
+            return
+        except EngineStopping:  # a clean stop: resumed at the next start, and not an engine death
+            with self.lock:
+                if job.id not in self.cancelling:
+                    self.store.set_state(job, "queued")
             return
         except ProtocolError as error:
             self._finish(job, "failed", {"code": error.code, "message": error.message})

@@ -5,6 +5,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
+import numpy as np
+import OpenImageIO as oiio
 import pytest
 
 from infusion.engine.method.presets import preset
@@ -13,7 +15,7 @@ from infusion.engine.service.job_store import JobStore
 from infusion.protocol.client import EngineClient, JobEvent
 from infusion.protocol.messages import validate_request, header
 
-from service_support import FIRST, LAST, Engine, make_shot
+from service_support import FIRST, LAST, Engine, make_shot, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -88,3 +90,56 @@ def test_a_job_whose_output_is_its_plate_fails_and_leaves_the_plate(tmp_path: Pa
     message = events[-1].fields["message"]
     assert f"the output frame {out}/fill.{FIRST:04d}.exr would overwrite the plate frame {FIRST}" in message
     assert (out / f"fill.{FIRST:04d}.exr").read_bytes() == before
+
+
+def test_a_frame_declaring_a_huge_data_window_is_refused_before_its_pixels(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    huge = tmp_path / "shot" / f"plate.{FIRST:04d}.exr"  # 16000x16000 of zeros: 1.6 MB, 3 GB as floats
+    spec = oiio.ImageSpec(16000, 16000, 3, "half")
+    spec.channelnames = ("R", "G", "B")
+    spec.attribute("compression", "zip")
+    output = oiio.ImageOutput.create(str(huge))
+    assert output.open(str(huge), spec)
+    for y in range(0, 16000, 1000):
+        assert output.write_scanlines(y, y + 1000, 0, np.zeros((1000, 16000, 3), np.float32))
+    output.close()
+    assert huge.stat().st_size < 4_000_000
+    with Engine(tmp_path / "store") as engine:
+        client = EngineClient(engine.endpoint, timeout=30)
+        client.connect()
+        job = client.submit(str(huge).replace(f"{FIRST:04d}", "####"), (FIRST, LAST),
+                            matte=str(tmp_path / "shot" / "matte.####.exr"), preset="test")["job"]
+        events = list(client.events(job))
+        client.close()
+    assert events[-1].type == "failed" and events[-1].fields["code"] == "bad_input"
+    assert "declares a 16000x16000 data window of 3 channels, over the engine's limits" in events[-1].fields["message"]
+
+
+def test_settings_of_a_stored_job_are_held_to_the_declared_limits(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    job = store_job(tmp_path / "store", tmp_path / "shot", variants=100_000)
+    with Engine(tmp_path / "store") as engine:
+        events = follow(engine.endpoint, job)
+    assert events[-1].type == "failed" and events[-1].fields["code"] == "bad_field"
+    assert "'shot.settings.variants' must lie in [1, 64], got 100000" in events[-1].fields["message"]
+
+
+def test_a_job_running_when_the_engine_died_twice_is_quarantined(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    store = tmp_path / "store"
+    job = store_job(store, tmp_path / "shot", train_steps=10**6)
+    for death in (1, 2):
+        engine = Engine(store)
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        wait_for(lambda: client.status(job)["state"] == "running")
+        client.close()
+        engine.kill()
+    with Engine(store) as engine:
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        summary = client.status(job)
+        events = list(client.events(job))
+        client.close()
+    assert summary["state"] == "failed" and "quarantined: the engine died 2 times" in summary["error"]["message"]
+    assert events[-1].type == "failed"
