@@ -36,6 +36,7 @@ class ErrorCode:
     NOT_FOUND = "not_found"  # no job with that id, no such frame, no such input file
     BAD_INPUT = "bad_input"  # inputs that arrived whole but cannot be used (unreadable EXR, empty matte)
     JOB_FAILED = "job_failed"  # the job stopped on an error while running
+    STORE_FULL = "store_full"  # the engine's job store is out of space (or over its quota)
     INTERNAL = "internal"  # an engine bug; the engine keeps serving
     # Raised by the client only, never sent by an engine:
     UNAVAILABLE = "engine_unavailable"  # no answer within the timeout

@@ -15,7 +15,9 @@ method is thread-safe (one lock); msgpack only, nothing pickled.
 """
 from __future__ import annotations
 
+import errno
 import os
+import sys
 import shutil
 import tempfile
 import threading
@@ -33,6 +35,15 @@ from infusion.protocol.files import fsync_directory, write_atomically
 
 UNFINISHED = ("queued", "running")
 MAX_DEATHS = 2  # engine deaths during a job's runs that quarantine it
+FULL = (errno.ENOSPC, errno.EDQUOT)  # what a full store raises
+
+
+def full_store(error: BaseException) -> Optional[ProtocolError]:
+    """A STORE_FULL error naming the file if ``error`` is a full disk or quota, else None."""
+    if isinstance(error, OSError) and error.errno in FULL:
+        where = f" writing {error.filename}" if error.filename else ""
+        return ProtocolError(ErrorCode.STORE_FULL, f"the job store is full{where}: {os.strerror(error.errno)}")
+    return None
 RECORD, STATE, EVENTS = "job.msgpack", "state.msgpack", "events.msgpack"
 
 
@@ -206,6 +217,25 @@ class JobStore:
             job.events.append(event)
             job.updated = time.time()
             return event
+
+    def end(self, job: Job, state: str, error: Optional[Dict[str, str]], **fields: Any) -> Dict[str, Any]:
+        """Set the final ``state`` and log its event (FAILED with ``error``, else DONE with ``fields``).
+
+        If the store is full the ending is kept in memory only (served until the engine stops) and
+        the event is returned all the same: followers hear how the job ended.
+        """
+        kind, values = (m.DONE, fields) if error is None else (m.FAILED, error)
+        with self._lock:
+            try:
+                self.set_state(job, state, error)
+                return self.log(job, kind, **values)
+            except OSError as problem:
+                if full_store(problem) is None:
+                    raise
+                print(f"job {job.id} ended {state}, kept in memory only: {full_store(problem)}", file=sys.stderr)
+                event = {"type": kind, "seq": job.seq + 1, **values}
+                job.events.append(event)
+                return event
 
     def set_progress(self, job: Job, fields: Dict[str, Any]) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ from infusion.protocol.messages import ErrorCode, ProtocolError, Request
 from infusion.protocol.shot import choices
 
 from .intake import plan_submit, shot_request
-from .job_store import Job, JobStore, public
+from .job_store import Job, JobStore, full_store, public
 from ..method.presets import PRESETS
 from .curve import CurveServer, check_bind_policy, secure_socket
 from .workers import Workers
@@ -247,10 +247,12 @@ class Service:
                 header = m.header(kind, len(payloads), re=request.id, **fields)
             except ProtocolError as error:
                 header, payloads = m.error_header(error, request.id), []
-            except Exception as error:
-                traceback.print_exc(file=sys.stderr)
-                internal = ProtocolError(ErrorCode.INTERNAL, f"internal error: {type(error).__name__}: {error}")
-                header, payloads = m.error_header(internal, request.id), []
+            except Exception as error:  # a full store (inputs by value) is said as such, anything else is a bug
+                known = full_store(error)
+                if known is None:
+                    traceback.print_exc(file=sys.stderr)
+                    known = ProtocolError(ErrorCode.INTERNAL, f"internal error: {type(error).__name__}: {error}")
+                header, payloads = m.error_header(known, request.id), []
             self.outbox.put(peer, None, header, payloads)
         self.pool.submit(run)
 

@@ -20,7 +20,7 @@ from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
 
 from .intake import shot_request
-from .job_store import Job, JobStore
+from .job_store import Job, JobStore, full_store
 from ..method.progress import StepProgress
 from ..method.settings import Settings
 from ..plates.divergence import RunDiverged, check_event
@@ -99,6 +99,8 @@ class Workers:
                 self.store.set_state(job, "running", device=device)
             try:
                 self._run(job, device)
+            except Exception:  # the store failed even to record the ending: this worker serves on
+                traceback.print_exc(file=sys.stderr)
             finally:
                 with self.lock:
                     del self.running[job.id]
@@ -120,15 +122,8 @@ class Workers:
                 if job.id not in self.cancelling:
                     self.store.set_state(job, "queued")
             return
-        except ProtocolError as error:
-            self._finish(job, "failed", {"code": error.code, "message": error.message})
-        except RunDiverged as error:
-            self._finish(job, "failed", {"code": ErrorCode.JOB_FAILED, "message": str(error)})
-        except ValueError as error:
-            self._finish(job, "failed", {"code": ErrorCode.BAD_INPUT, "message": str(error)})
-        except Exception as error:  # a bug or a device failure: the job fails, the engine serves on
-            traceback.print_exc(file=sys.stderr)
-            self._finish(job, "failed", {"code": ErrorCode.JOB_FAILED, "message": f"{type(error).__name__}: {error}"})
+        except Exception as error:
+            self._finish(job, "failed", failure(error))
         else:
             variants = len(result.outputs)
             self._finish(job, "done", None, frames=list(job.record["shot"]["frames"]), variants=variants,
@@ -138,9 +133,21 @@ class Workers:
         with self.lock:
             if job.id in self.cancelling or self.stopping.is_set():
                 return
-            self.store.set_state(job, state, error)
-            event = self.store.log(job, m.DONE, **fields) if error is None else self.store.log(job, m.FAILED, **error)
+            event = self.store.end(job, state, error, **fields)
         self.publish(job.id, event, [])
+
+
+def failure(error: Exception) -> Dict[str, str]:
+    """The ``error`` of a job that stopped on ``error``: its code and a message naming the problem."""
+    known = full_store(error) or (error if isinstance(error, ProtocolError) else None)
+    if known is not None:
+        return {"code": known.code, "message": known.message}
+    if isinstance(error, RunDiverged):
+        return {"code": ErrorCode.JOB_FAILED, "message": str(error)}
+    if isinstance(error, ValueError):
+        return {"code": ErrorCode.BAD_INPUT, "message": str(error)}
+    traceback.print_exc(file=sys.stderr)  # a bug or a device failure: the job fails, the engine serves on
+    return {"code": ErrorCode.JOB_FAILED, "message": f"{type(error).__name__}: {error}"}
 
 
 def progress_fields(event: Union[StepProgress, PlateFrameRead], settings: Settings) -> Dict[str, Any]:

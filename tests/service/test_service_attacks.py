@@ -1,6 +1,7 @@
 """Issue 16: ``infusion serve`` under attack, each break on a real engine process."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Dict, List
@@ -143,3 +144,25 @@ def test_a_job_running_when_the_engine_died_twice_is_quarantined(tmp_path: Path)
         client.close()
     assert summary["state"] == "failed" and "quarantined: the engine died 2 times" in summary["error"]["message"]
     assert events[-1].type == "failed"
+
+
+def test_a_full_store_fails_the_job_as_store_full_and_the_worker_serves_on(tmp_path: Path) -> None:
+    """The disk fills under a running job: its event log becomes /dev/full (every write: ENOSPC),
+    a real full disk for that file without a filesystem of its own or any patching."""
+    make_shot(tmp_path / "shot")
+    store = tmp_path / "store"
+    job = store_job(store, tmp_path / "shot", train_steps=300)
+    with Engine(store, "--allow-root", str(tmp_path / "shot")) as engine:
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        wait_for(lambda: client.status(job)["state"] == "running")
+        os.symlink("/dev/full", store / "jobs" / job / "events.msgpack")
+        ended = list(client.events(job))[-1]
+        assert ended.type == "failed" and ended.fields["code"] == "store_full", ended.fields
+        assert "the job store is full" in ended.fields["message"] and "No space left on device" in ended.fields["message"]
+        assert client.status(job)["error"]["code"] == "store_full"
+        shot = tmp_path / "shot"
+        after = client.submit(str(shot / "plate.####.exr"), (FIRST, LAST), matte=str(shot / "matte.####.exr"),
+                              preset="test", settings={"refine_levels": 0}, by_reference=True)["job"]
+        assert list(client.events(after))[-1].type == "done"  # the worker outlived the full store
+        client.close()
