@@ -7,6 +7,7 @@ stops within one training step; a queued job never starts.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
@@ -96,11 +97,13 @@ class Workers:
                 if job is None or job.state != "queued" or self.stopping.is_set():
                     continue
                 self.running[job.id] = device
-                self.store.set_state(job, "running", device=device)
             try:
+                with self.lock:
+                    self.store.set_state(job, "running", device=device)
                 self._run(job, device)
-            except Exception:  # the store failed even to record the ending: this worker serves on
-                traceback.print_exc(file=sys.stderr)
+            except Exception as error:  # the store failed outside the run (a full disk): this worker serves on
+                with contextlib.suppress(Exception):  # the failure is told if the store lets it be
+                    self._finish(job, "failed", failure(error))
             finally:
                 with self.lock:
                     del self.running[job.id]
