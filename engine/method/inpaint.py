@@ -86,11 +86,11 @@ class Run:
     """The mutable state of one inpainting run: network, optimizer, generators, sampler state."""
 
     def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration,
-                 level: int = 0, start: Optional[torch.Tensor] = None, schedule: Optional[diffusion.Schedule] = None,
+                 schedule: diffusion.Schedule, level: int = 0, start: Optional[torch.Tensor] = None,
                  detail: float = 0.0):
         """``start`` (K,3,T,H,W), at a finer level: the level below upsampled, noised to the
-        first step of this level's chain (``schedule`` needed), with ``detail`` the spread of
-        the known pixels around it (engine/method/refinement.py); else x_t starts as pure noise."""
+        first step of this level's chain, with ``detail`` the spread of the known pixels around
+        it (engine/method/refinement.py); else x_t starts as pure noise."""
         self.settings = settings
         self.device = device
         seed = level_seed(settings.seed, level)
@@ -99,8 +99,6 @@ class Run:
             self.model = UNet3D.from_settings(settings, conditioned=start is not None)
         self.model.to(device)
         self.network: nn.Module = acceleration.wrap(self.model)  # the same parameters, run the fast way
-        if start is not None and schedule is not None:  # a finer level: x0 as a correction of the level below
-            self.network = Refinement(self.network, schedule, detail)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
         self.train_generator = torch.Generator(device=device).manual_seed(seed)
         self.variant_generators = [
@@ -108,7 +106,8 @@ class Run:
         ]
         shape = (3,) + tuple(video.shape[1:])
         self.x_t = torch.stack([torch.randn(shape, generator=g, device=device) for g in self.variant_generators])
-        if start is not None and schedule is not None:
+        if start is not None:  # a finer level: x0 as a correction of the level below, from it partly noised
+            self.network = Refinement(self.network, schedule, detail)
             first = settings.level_plan(level).chain_steps - 1
             self.x_t = diffusion.q_sample(schedule, start, torch.full((len(start),), first, device=device), self.x_t)
         self.finished_intervals = 0
@@ -183,7 +182,7 @@ def inpaint(
     schedule = diffusion.linear_schedule(settings.diffusion_steps)
     acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
     detail = 0.0 if below is None else settings.refine_detail * detail_spread(video, hole, below[0])
-    run = Run(settings, video, torch_device, acceleration, level, below, schedule, detail)
+    run = Run(settings, video, torch_device, acceleration, schedule, level, below, detail)
     if checkpoint is not None:
         saved = checkpoint.load()
         if saved is not None:

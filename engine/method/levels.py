@@ -46,8 +46,7 @@ def inpaint_levels(
         window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
                          acceleration, coarse=coarse, level=level, levels=len(stacks))
         del coarse
-        variants = torch.where(hole[None, None], torch.zeros((), dtype=video.dtype), video[None]).repeat(
-            settings.variants, 1, 1, 1, 1)
+        variants = video[None].repeat(settings.variants, 1, 1, 1, 1)  # known outside the window: the hole is inside
         variants[..., rows, cols] = window.variants
         result = InpaintResult(variants)
     if result is None:
