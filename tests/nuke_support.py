@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
 
 FAKE_NUKE = Path(__file__).parent / "fake_nuke"
 if str(FAKE_NUKE) not in sys.path:
@@ -11,7 +14,10 @@ if str(FAKE_NUKE) not in sys.path:
 import fake_host  # noqa: E402
 import nuke  # noqa: E402
 
-from service_support import FIRST, LAST  # noqa: E402
+from service_support import FIRST, LAST, write_exr  # noqa: E402
+
+if TYPE_CHECKING:
+    from infusion.host_plugins.common import ResultCache
 
 
 def comp(shot: Path, endpoint: str, cache: Path, **knobs) -> nuke.Node:
@@ -28,3 +34,15 @@ def comp(shot: Path, endpoint: str, cache: Path, **knobs) -> nuke.Node:
     for name, value in {"engine": endpoint, "preset": "test", "cache": str(cache), **knobs}.items():
         node[name].setValue(value)
     return node
+
+
+def finished_job(cache: Path, job: str, fill: Callable[[int], np.ndarray], first: int = FIRST, last: int = LAST) -> ResultCache:
+    """A job the cache holds whole (no engine): one variant, ``fill(frame)`` (H, W, 4) as each frame."""
+    from infusion.host_plugins.common import ResultCache
+    result = ResultCache(str(cache), job)
+    for frame in range(first, last + 1):
+        path = Path(result.output_pattern().replace("####", f"{frame:04d}"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_exr(path, fill(frame), ["R", "G", "B", "A"])
+    result.record(frames=[first, last], variants=1, state="done", seq=1)
+    return result

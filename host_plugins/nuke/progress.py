@@ -1,6 +1,12 @@
-"""A Follower's updates in Nuke: a ProgressTask in the follower's thread, knobs in the main thread."""
+"""A Follower's updates in Nuke: a ProgressTask in the follower's thread, knobs in the main thread.
+
+Foundry's threading rules: ``nuke.executeInMainThread`` and ``nuke.ProgressTask`` are for worker
+threads only (called from the main thread NUKE hangs). An update that arrives on the main thread
+(a finished job shown from the cache when a script opens) is applied there directly.
+"""
 from __future__ import annotations
 
+import threading
 from typing import Optional
 
 import nuke
@@ -39,7 +45,8 @@ def apply_update(node_name: str, update: Update) -> None:
 class NodeProgress:
     """``on_update`` of a Follower for the node ``node_name``; its ``cancelled`` is the dialog's button.
 
-    A progress that was :meth:`retire` d (its node follows another job now) reports nothing more.
+    From a worker thread an update moves the task and goes to the main thread; on the main thread
+    it is applied at once and no task is made. A progress that was :meth:`retire` d (its node follows another job now) reports nothing more.
     """
 
     def __init__(self, node_name: str):
@@ -51,6 +58,9 @@ class NodeProgress:
         self.retired = True
 
     def __call__(self, update: Update) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._apply(update)
+            return
         finished = self.retired or update.ended or update.state in ("detached", "error")
         if self.task is None and not finished:
             self.task = nuke.ProgressTask(f"Infusion: {self.node_name}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import re
 import sys
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -337,9 +338,14 @@ class Root(Group):
 
 
 class ProgressTask:
-    """Records what a background task reports; ``isCancelled`` is true once a test cancels it."""
+    """Records what a background task reports; ``isCancelled`` is true once a test cancels it.
+
+    Made on the main thread it raises: Foundry's Python Developer's Guide, "Threading", says a
+    ProgressTask is for a worker thread and that NUKE hangs when the main thread makes one.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
+        _not_on_the_main_thread("nuke.ProgressTask")
         self.title, self.messages, self.progress, self.cancelled = str(args[0]) if args else "", [], [], False
         _state.tasks.append(self)
 
@@ -451,6 +457,9 @@ def addOnScriptLoad(call, args=(), kwargs={}, nodeClass: str = "Root") -> None:
 
 
 def executeInMainThread(call, args=(), kwargs={}) -> None:
+    """Queue ``call`` for the main thread (fake_host.pump runs it); from the main thread itself it
+    raises: Foundry's Python Developer's Guide, "Threading": NUKE will hang."""
+    _not_on_the_main_thread("nuke.executeInMainThread")
     _state.main_thread.put((call, args if isinstance(args, tuple) else (args,), dict(kwargs)))
 
 
@@ -480,6 +489,11 @@ class _State:
 
 _state = _State()
 nodes = Nodes()
+
+
+def _not_on_the_main_thread(what: str) -> None:
+    if threading.current_thread() is threading.main_thread():
+        raise RuntimeError(f"{what} called from the main thread: in Nuke this hangs (Python Developer's Guide, Threading)")
 
 
 def _new(typ: str, knobs: Dict[str, Any]) -> Node:
