@@ -1,26 +1,31 @@
 """A validated ``submit`` turned into a job: settings, options, inputs checked, a job id, a record.
 
 The job id is a digest of everything that changes the result: the input files (their bytes by
-value; resolved path, size and modification time by reference), the frame range, the matte
+value; the file opened, its size and modification time by reference), the frame range, the matte
 channel, the options and the result-changing settings. Submitting the same again finds the job.
+
+Inputs by reference are copied into the job's ``inputs/`` folder at intake, each file opened once
+and checked as opened (allowed_roots.open_reference); a job reads its inputs only from there, so
+a referenced path that changes later (a symlink swapped while the job runs) is never read.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Sequence
 
 import msgpack
 
 from infusion.protocol.messages import ErrorCode, ProtocolError, choice_check, choice_map
-from infusion.protocol.files import write_atomically
+from infusion.protocol.files import atomic_path, write_atomically
 from infusion.protocol.shot import choices
 from infusion.protocol.wire import Payload
 
 from ..method.presets import PRESETS, preset
-from .allowed_roots import check_reference
+from .allowed_roots import open_reference
 from ..plates.divergence import check_finite_settings
 from ..plates.overwrite import check_outputs_apart
 from ..plates.sequence import FramePattern
@@ -68,21 +73,66 @@ def parse_pattern(pattern: str, field: str) -> FramePattern:
         raise _bad(field, str(error)) from None
 
 
-def reference_files(shot: Dict[str, Any], roots: Sequence[Path]) -> List[Tuple[str, str, int, int]]:
-    """(role, resolved path, size, mtime_ns) of every referenced frame, each checked under ``roots``."""
+@dataclass(frozen=True)
+class Reference:
+    """One referenced frame as checked at intake: the file opened (symlinks resolved), its size and mtime."""
+
+    role: str
+    frame: int
+    path: str
+    opened: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def identity(self) -> List[Any]:
+        return [self.role, self.frame, self.opened, self.size, self.mtime_ns]
+
+
+def stored_path(folder: Path, role: str, frame: int) -> Path:
+    """Where a job keeps its copy of an input frame (by value and by reference alike)."""
+    return folder / FramePattern.parse(STORED_PATTERN.format(role=role)).path(frame)
+
+
+def _read_reference(role: str, frame: int, path: str, roots: Sequence[Path],
+                    read: Callable[[BinaryIO], None]) -> Reference:
+    """Open the referenced ``path`` once (checked as opened), hand it to ``read``; what was opened."""
+    try:
+        with open_reference(path, roots, f"shot.{role}") as (stream, where):
+            found = os.fstat(stream.fileno())
+            opened = Reference(role, frame, path, where, found.st_size, found.st_mtime_ns)
+            read(stream)
+            return opened
+    except FileNotFoundError:
+        raise _bad(f"shot.{role}", f"{role} frame {frame} is missing: {path}", ErrorCode.NOT_FOUND) from None
+
+
+def reference_files(shot: Dict[str, Any], roots: Sequence[Path]) -> List[Reference]:
+    """Every referenced frame of ``shot``, each opened and checked inside ``roots`` (nothing read)."""
     first, last = shot["frames"]
     found = []
     for role in ("plate", "matte"):
         if not shot[role]:
             continue
         pattern = parse_pattern(shot[role], f"shot.{role}")
-        for frame in range(first, last + 1):
-            resolved = check_reference(pattern.path(frame), roots, f"shot.{role}")
-            if not os.path.isfile(resolved):
-                raise _bad(f"shot.{role}", f"{role} frame {frame} is missing: {pattern.path(frame)}", ErrorCode.NOT_FOUND)
-            stat = os.stat(resolved)
-            found.append((role, resolved, stat.st_size, stat.st_mtime_ns))
+        found.extend(_read_reference(role, frame, pattern.path(frame), roots, lambda stream: None)
+                     for frame in range(first, last + 1))
     return found
+
+
+def copy_references(references: Sequence[Reference], roots: Sequence[Path], folder: Path) -> None:
+    """Copy each referenced frame into ``folder`` (a job's inputs), read through one checked open;
+    a file that is not the one checked at intake (another file, resized, rewritten) is BAD_INPUT."""
+    for checked in references:
+        target = stored_path(folder, checked.role, checked.frame)
+        with atomic_path(target) as temporary:
+            with open(temporary, "wb") as copy:
+                copied = _read_reference(checked.role, checked.frame, checked.path, roots,
+                                         lambda stream: shutil.copyfileobj(stream, copy))
+        if copied != checked:
+            raise _bad(f"shot.{checked.role}", f"{checked.role} frame {checked.frame} changed while it was submitted: "
+                       f"{checked.path} (checked {checked.opened}, {checked.size} bytes; then {copied.opened}, "
+                       f"{copied.size} bytes)", ErrorCode.BAD_INPUT)
 
 
 def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequence[Path]) -> Plan:
@@ -92,48 +142,57 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
     by_value = fields["inputs"] == "value"
     request = {"frames": list(shot["frames"]), "matte_channel": shot["matte_channel"],
                "options": with_defaults(shot["options"])}
-    identity: List[Any]
+    for role in ("plate", "matte"):
+        request[role] = STORED_PATTERN.format(role=role) if shot[role] else None
     if by_value:
         for index, (descriptor, data) in enumerate(zip(fields["payloads"], payloads)):
             if bytes(data[:4]) != EXR_MAGIC:
                 raise _bad("payloads", f"payload {index} ({descriptor['role']} frame {descriptor['frame']}) is not an EXR file",
                            ErrorCode.BAD_INPUT)
         identity = [[d["role"], d["frame"], hashlib.sha256(data).hexdigest()] for d, data in zip(fields["payloads"], payloads)]
-        for role in ("plate", "matte"):
-            request[role] = STORED_PATTERN.format(role=role) if shot[role] else None
+        references: List[Reference] = []
     else:
-        identity = [list(item) for item in reference_files(shot, roots)]
-        request.update(plate=shot["plate"], matte=shot["matte"])
-    key = {"inputs": fields["inputs"], "request": {**request, "plate": None, "matte": None} if by_value else request,
-           "settings": settings.result_fields(), "files": sorted(identity)}
+        references = reference_files(shot, roots)
+        identity = [reference.identity for reference in references]
+    sources = {"plate": shot["plate"], "matte": shot["matte"]} if not by_value else {"plate": None, "matte": None}
+    key = {"inputs": fields["inputs"], "request": {**request, **sources}, "settings": settings.result_fields(),
+           "files": sorted(identity)}
     job_id = hashlib.sha256(msgpack.packb(key, use_bin_type=True)).hexdigest()[:24]
     record = {"inputs": fields["inputs"], "shot": request, "settings": settings.to_dict()}
+    if not by_value:
+        record["references"] = sources  # where the copies came from, for people
 
     def fill_inputs(folder: Path) -> None:
         for descriptor, data in zip(fields["payloads"], payloads) if by_value else ():
-            path = folder / FramePattern.parse(STORED_PATTERN.format(role=descriptor["role"])).path(descriptor["frame"])
-            write_atomically(path, data)
+            write_atomically(stored_path(folder, descriptor["role"], descriptor["frame"]), data)
+        copy_references(references, roots, folder)
 
     return Plan(job_id, record, fill_inputs)
 
 
-def shot_request(record: Dict[str, Any], folder: Path, roots: Sequence[Path]) -> ShotRequest:
-    """The ShotRequest of a stored job; references are checked under ``roots`` again (they may have changed),
-    and an output that would overwrite an input frame is PATH_NOT_ALLOWED."""
+def shot_request(record: Dict[str, Any], folder: Path) -> ShotRequest:
+    """The ShotRequest of a stored job, which reads its inputs from its own ``inputs/`` folder.
+
+    A record held to what a submit is: settings and options within their limits, inputs that are
+    the job's copies (PATH_NOT_ALLOWED otherwise, as for a job stored by an engine that read its
+    references as it ran), no output that would overwrite an input frame (PATH_NOT_ALLOWED).
+    """
     shot = record["shot"]
     for choice in choices("settings"):  # a record edited on disk is held to the limits a submit is
         choice_check(choice)(record["settings"][choice.name], f"shot.settings.{choice.name}")
     choice_map("options")(shot["options"], "shot.options")
     settings = Settings.from_dict(record["settings"])
     check_finite_settings(settings)
-    if record["inputs"] == "reference":
-        reference_files(shot, roots)
-        plate, matte = shot["plate"], shot["matte"]
-    else:
-        plate = str(folder / "inputs" / shot["plate"])
-        matte = str(folder / "inputs" / shot["matte"]) if shot["matte"] else None
-    request = ShotRequest(plate=plate, frames=tuple(shot["frames"]), out=str(folder / "out" / "fill.####.exr"),
-                          settings=settings, matte=matte, matte_channel=shot["matte_channel"], **shot["options"])
+    for role in ("plate", "matte"):
+        if shot[role] != STORED_PATTERN.format(role=role) and not (role == "matte" and shot[role] is None):
+            raise _bad(f"shot.{role}", f"the job's {role} {str(shot[role])[:200]!r} is not its copy in the store "
+                       "(a job stored by an older engine, or an edited record): submit the shot again",
+                       ErrorCode.PATH_NOT_ALLOWED)
+    inputs = folder / "inputs"
+    request = ShotRequest(plate=str(inputs / shot["plate"]), frames=tuple(shot["frames"]),
+                          out=str(folder / "out" / "fill.####.exr"), settings=settings,
+                          matte=str(inputs / shot["matte"]) if shot["matte"] else None,
+                          matte_channel=shot["matte_channel"], **shot["options"])
     try:
         check_outputs_apart(request)
     except ValueError as error:

@@ -3,7 +3,7 @@
     STORE/jobs/<id>/job.msgpack     what to run (written once, before the job exists)
                     state.msgpack   state, error, times (rewritten atomically)
                     events.msgpack  the job's logged events, appended and fsynced one by one
-                    inputs/         plate and matte frames received by value
+                    inputs/         plate and matte frames: received by value, copied at intake by reference
                     work/           run_shot's work dir: checkpoint.pt, preview/
                     out/            finished frames
 

@@ -27,7 +27,7 @@ from infusion.protocol import wire
 from infusion.protocol.messages import ErrorCode, ProtocolError, Request
 from infusion.protocol.shot import choices
 
-from .intake import plan_submit, shot_request
+from .intake import plan_submit
 from .job_store import Job, JobStore, full_store, public
 from ..method.presets import PRESETS
 from .curve import CurveServer, check_bind_policy, secure_socket
@@ -125,7 +125,7 @@ class Service:
         self.instance = uuid.uuid4().hex[:16]
         self.store = JobStore(config.store)
         self.outbox = Outbox()
-        self.workers = Workers(config.devices, self.store, config.roots, self._publish)
+        self.workers = Workers(config.devices, self.store, self._publish)
         self.attachments = Attachments()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
         self.stopped = threading.Event()
@@ -284,7 +284,6 @@ class Service:
     def _submit(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         def intake() -> Tuple[str, Dict[str, Any], List[bytes]]:
             plan = plan_submit(request.fields, payloads, self.config.roots)
-            shot_request(plan.record, self.store.jobs_dir / plan.job_id, self.config.roots)  # outputs apart from inputs
             job, created = self.store.create(plan.job_id, plan.record, plan.fill_inputs)
             if created or job.state in ("cancelled", "failed"):
                 self.workers.enqueue(job)

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import traceback
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Union
 
 from infusion.protocol import messages as m
@@ -42,8 +41,8 @@ class EngineStopping(Exception):
 class Workers:
     """The device workers, the queue of each, and which job runs where."""
 
-    def __init__(self, devices: Sequence[str], store: JobStore, roots: Sequence[Path], publish: Publish):
-        self.store, self.roots, self.publish = store, list(roots), publish
+    def __init__(self, devices: Sequence[str], store: JobStore, publish: Publish):
+        self.store, self.publish = store, publish
         self.queues: Dict[str, "queue.Queue[str]"] = {device: queue.Queue() for device in devices}
         self.running: Dict[str, str] = {}  # job id -> device
         self.cancelling: Set[str] = set()
@@ -116,7 +115,7 @@ class Workers:
         started = time.monotonic()
         relay = _Relay(self, job)
         try:
-            result = run_shot(shot_request(job.record, job.folder, self.roots), job.folder / "work", device=device,
+            result = run_shot(shot_request(job.record, job.folder), job.folder / "work", device=device,
                               progress=relay)
         except JobCancelled:
             return

@@ -16,7 +16,7 @@ from infusion.engine.service.job_store import JobStore
 from infusion.protocol.client import EngineClient, JobEvent
 from infusion.protocol.messages import validate_request, header
 
-from service_support import FIRST, LAST, Engine, make_shot, wait_for
+from service_support import FIRST, LAST, SIZE, Engine, make_shot, read_exr, wait_for, write_exr
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -71,26 +71,78 @@ def test_non_finite_settings_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_job_whose_output_is_its_plate_fails_and_leaves_the_plate(tmp_path: Path) -> None:
+    """A store edited on disk: the job's input copies are links to its own output frames."""
     make_shot(tmp_path / "shot")
     job, store = "0123456789abcdef01234567", tmp_path / "store"
     out = store / "jobs" / job / "out"
-    record = {"inputs": "reference", "settings": preset("test").to_dict(),
-              "shot": {"frames": [FIRST, LAST], "plate": str(out / "fill.####.exr"),
-                       "matte": str(tmp_path / "shot" / "matte.####.exr"), "matte_channel": "A",
-                       "options": with_defaults({})}}
+    record = {"inputs": "value", "settings": preset("test").to_dict(),
+              "shot": {"frames": [FIRST, LAST], "plate": "plate.########.exr", "matte": "matte.########.exr",
+                       "matte_channel": "A", "options": with_defaults({})}}
 
     def plates_in_out(inputs: Path) -> None:
         for frame in range(FIRST, LAST + 1):
             shutil.copy(tmp_path / "shot" / f"plate.{frame:04d}.exr", inputs.parent / "out" / f"fill.{frame:04d}.exr")
+            (inputs / f"plate.{frame:08d}.exr").symlink_to(Path("..") / "out" / f"fill.{frame:04d}.exr")
+            shutil.copy(tmp_path / "shot" / f"matte.{frame:04d}.exr", inputs / f"matte.{frame:08d}.exr")
 
     JobStore(store).create(job, record, plates_in_out)
     before = (out / f"fill.{FIRST:04d}.exr").read_bytes()
-    with Engine(store, "--allow-root", str(tmp_path)) as engine:
+    with Engine(store) as engine:
         events = follow(engine.endpoint, job)
     assert events[-1].type == "failed" and events[-1].fields["code"] == "path_not_allowed"
     message = events[-1].fields["message"]
     assert f"the output frame {out}/fill.{FIRST:04d}.exr would overwrite the plate frame {FIRST}" in message
     assert (out / f"fill.{FIRST:04d}.exr").read_bytes() == before
+
+
+def test_a_job_stored_reading_its_references_as_it_ran_is_refused(tmp_path: Path) -> None:
+    """A reference job stored by an older engine (its record names the referenced files, not copies)."""
+    make_shot(tmp_path / "shot")
+    job, store = "0123456789abcdef01234567", tmp_path / "store"
+    record = {"inputs": "reference", "settings": preset("test").to_dict(),
+              "shot": {"frames": [FIRST, LAST], "plate": str(tmp_path / "shot" / "plate.####.exr"),
+                       "matte": str(tmp_path / "shot" / "matte.####.exr"), "matte_channel": "A",
+                       "options": with_defaults({})}}
+    JobStore(store).create(job, record, lambda inputs: None)
+    with Engine(store, "--allow-root", str(tmp_path)) as engine:
+        events = follow(engine.endpoint, job)
+    assert events[-1].type == "failed" and events[-1].fields["code"] == "path_not_allowed"
+    assert f"the job's plate '{tmp_path}/shot/plate.####.exr' is not its copy in the store" in events[-1].fields["message"]
+
+
+def test_a_reference_swapped_to_a_file_outside_the_roots_while_the_job_runs_is_never_read(tmp_path: Path) -> None:
+    """Issue 16, break 4: the plate's frames are symlinks inside the root when submitted; while the
+    job runs they are swapped to a secret outside the root. The job reads its copies, made at
+    intake through one checked open each: the fill holds the plate's pixels, none of the secret."""
+    root, secret = tmp_path / "root", tmp_path / "secret"
+    make_shot(root / "shot")
+    (root / "linked").mkdir()
+    secret.mkdir()
+    for frame in range(FIRST, LAST + 1):
+        (root / "linked" / f"plate.{frame:04d}.exr").symlink_to(root / "shot" / f"plate.{frame:04d}.exr")
+        write_exr(secret / f"plate.{frame:04d}.exr", np.full((SIZE, SIZE, 3), 7.0, np.float32), ["R", "G", "B"])
+    with Engine(tmp_path / "store", "--allow-root", str(root)) as engine:
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        job = client.submit(str(root / "linked" / "plate.####.exr"), (FIRST, LAST), matte=str(root / "shot" / "matte.####.exr"),
+                            preset="test", settings={"refine_levels": 0, "train_steps": 60}, by_reference=True)["job"]
+        wait_for(lambda: client.status(job)["state"] != "queued")
+        for frame in range(FIRST, LAST + 1):
+            swapped = root / "linked" / f"swap.{frame:04d}.exr"
+            swapped.symlink_to(secret / f"plate.{frame:04d}.exr")
+            os.replace(swapped, root / "linked" / f"plate.{frame:04d}.exr")  # atomic: the path now leads outside
+        events = list(client.events(job))
+        client.close()
+    assert events[-1].type == "done", events[-1].fields
+    for event in (e for e in events if e.type == "frame"):
+        written = tmp_path / f"fill.{event.fields['frame']}.exr"
+        written.write_bytes(event.payloads[0])
+        pixels = read_exr(written)
+        outside = read_exr(root / "shot" / f"matte.{event.fields['frame']:04d}.exr")[..., 0] == 0
+        assert np.array_equal(pixels[outside], read_exr(root / "shot" / f"plate.{event.fields['frame']:04d}.exr")[outside])
+        assert not np.isclose(pixels, 7.0).any()
+    copies = sorted(p.name for p in (tmp_path / "store" / "jobs" / job / "inputs").iterdir())
+    assert copies == [f"{role}.{frame:08d}.exr" for role in ("matte", "plate") for frame in range(FIRST, LAST + 1)]
 
 
 def test_a_frame_declaring_a_huge_data_window_is_refused_before_its_pixels(tmp_path: Path) -> None:
