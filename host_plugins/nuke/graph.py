@@ -1,13 +1,22 @@
-"""The nodes inside the Infusion Group: inputs to EXR through a Write, results back through a Read.
+"""The nodes inside the Infusion Group: inputs to EXR through a Write, the fill merged back through a Keymix.
 
-    Source (input 0) ─┬─────────────────────────────── ShowResult (Switch) ── Output
-    Matte  (input 1) ─┴─ MatteToAlpha (Copy) ─ RenderInputs (Write)   │
-                                                Result (Read) ─────────┘
+    Source (input 0) ─┬──────────────────────────────────────────── Merge (Keymix B) ── Output
+    Matte  (input 1) ─┴─ MatteToAlpha (Copy) ─┬─ RenderInputs (Write)        │ A     │ mask
+                                              └─ JobRange (TimeClip) ────────┼───────┘
+                                                 Result (Read) ──────────────┘
+
+The node's output is always the Source: its format, bbox (Keymix ``bbox`` B), every channel and
+every frame. Only RGB (Keymix ``channels``) is taken from the Result, weighted by the matte, and
+only over the job's frames (JobRange is black outside them, so the mask is zero there); ``mix``
+on the node is the Keymix's. Until a result is shown the Keymix is disabled and the Source passes
+through. The per-interval preview (the region of interest at working size) never reaches the
+output: it goes to a Read of its own beside the node (``NAME_preview``), to view.
 
 MatteToAlpha copies the chosen matte channel into the alpha of the Source (from the Matte input,
 or from the Source itself when no Matte is connected). RenderInputs stays disabled except while
-:func:`render` executes it, so Render All never touches it. Both the Write and the Read use raw
-data: the EXRs hold Nuke's working space, unconverted.
+:func:`render` executes it, so Render All never touches it. The Write and the Reads use raw data:
+the EXRs hold Nuke's working space, unconverted. The Result Read errors on a missing frame (never
+black), so a render that cannot see the results fails instead of going silently wrong.
 """
 from __future__ import annotations
 
@@ -16,7 +25,8 @@ from typing import Tuple
 
 import nuke
 
-SOURCE, MATTE, COPY, WRITE, READ, SWITCH = "Source", "Matte", "MatteToAlpha", "RenderInputs", "Result", "ShowResult"
+SOURCE, MATTE, COPY, WRITE, RANGE, READ, MERGE = "Source", "Matte", "MatteToAlpha", "RenderInputs", "JobRange", "Result", "Merge"
+PREVIEW_SUFFIX = "_preview"
 
 
 def nuke_path(path: str) -> str:
@@ -25,7 +35,7 @@ def nuke_path(path: str) -> str:
 
 
 def build(group: nuke.Group) -> None:
-    """Create the internal nodes of an empty Group."""
+    """Create the internal nodes of an empty Group and its ``mix`` knob (the Keymix's)."""
     group.begin()
     try:
         source = nuke.nodes.Input(name=SOURCE, number=0)
@@ -36,13 +46,18 @@ def build(group: nuke.Group) -> None:
         write = nuke.nodes.Write(name=WRITE, file_type="exr", channels="rgba", datatype="32 bit float", raw=True,
                                  create_directories=True, disable=True)
         write.setInput(0, copy)
-        read = nuke.nodes.Read(name=READ, raw=True, on_error="black")
-        switch = nuke.nodes.Switch(name=SWITCH, which=0)
-        switch.setInput(0, source)
-        switch.setInput(1, read)
-        nuke.nodes.Output(name="Output").setInput(0, switch)
+        job_range = nuke.nodes.TimeClip(name=RANGE, before="black", after="black")
+        job_range.setInput(0, copy)
+        read = nuke.nodes.Read(name=READ, raw=True, on_error="error")
+        merge = nuke.nodes.Keymix(name=MERGE, channels="rgb", maskChannel="rgba.alpha", bbox="B", disable=True)
+        for index, node in enumerate((source, read, job_range)):  # Keymix inputs: B, A, mask
+            merge.setInput(index, node)
+        nuke.nodes.Output(name="Output").setInput(0, merge)
     finally:
         group.end()
+    mix = nuke.Link_Knob("mix", "mix")
+    mix.makeLink(MERGE, "mix")
+    group.addKnob(mix)
 
 
 def _inner(group: nuke.Node, name: str) -> nuke.Node:
@@ -66,18 +81,43 @@ def render(group: nuke.Node, pattern: str, frames: Tuple[int, int], matte_channe
         write["disable"].setValue(True)
 
 
-def show(group: nuke.Node, pattern: str, frames: Tuple[int, int]) -> None:
-    """Point the Result Read at ``pattern`` over ``frames`` and make it the node's output."""
-    read, switch = _inner(group, READ), _inner(group, SWITCH)
-    wanted = {"file": nuke_path(pattern), "first": frames[0], "origfirst": frames[0], "last": frames[1], "origlast": frames[1]}
+def _set_changed(node: nuke.Node, wanted: dict) -> None:
+    """Set only the knobs whose value differs: an unchanged Read is not reloaded on every progress tick."""
     for name, value in wanted.items():
-        if read[name].value() != value:  # an unchanged Read is left alone: no reload on every progress tick
-            read[name].setValue(value)
-    if switch["which"].value() != 1:
-        switch["which"].setValue(1)
+        if node[name].value() != value:
+            node[name].setValue(value)
+
+
+def _point(read: nuke.Node, pattern: str, frames: Tuple[int, int]) -> None:
+    _set_changed(read, {"file": nuke_path(pattern), "first": frames[0], "origfirst": frames[0], "last": frames[1],
+                        "origlast": frames[1]})
+
+
+def show(group: nuke.Node, pattern: str, frames: Tuple[int, int]) -> None:
+    """Merge the finished frames ``pattern`` over ``frames`` into the Source (inside the matte, in RGB)."""
+    _point(_inner(group, READ), pattern, frames)
+    _set_changed(_inner(group, RANGE), {"first": frames[0], "last": frames[1]})
+    _set_changed(_inner(group, MERGE), {"disable": False})
+
+
+def shown(group: nuke.Node) -> str:
+    """The finished frames the node merges now ('' while it passes the Source through)."""
+    return "" if _inner(group, MERGE)["disable"].value() else str(_inner(group, READ)["file"].value())
 
 
 def show_source(group: nuke.Node) -> None:
-    """Pass the Source through (no result yet)."""
-    _inner(group, SWITCH)["which"].setValue(0)
+    """Pass the Source through unchanged (no result yet)."""
+    _set_changed(_inner(group, MERGE), {"disable": True})
 
+
+def show_preview(group: nuke.Node, pattern: str, frames: Tuple[int, int]) -> nuke.Node:
+    """Point the Read ``NAME_preview`` beside the node (made on the first preview) at ``pattern``."""
+    parent = group.parent()
+    name = group.name() + PREVIEW_SUFFIX
+    read = parent.node(name)
+    if read is None:
+        with parent:
+            read = nuke.nodes.Read(name=name, raw=True, label="Infusion preview\n(working size; not the node's output)")
+        read.setXYpos(group.xpos() + 120, group.ypos())
+    _point(read, pattern, frames)
+    return read

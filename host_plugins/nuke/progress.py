@@ -23,7 +23,8 @@ def shown_variant(node: nuke.Node, variants: int) -> int:
 
 
 def apply_update(node_name: str, update: Update) -> None:
-    """Main thread: the status line, the progress bar, the job knob, the preset menu, and what the Read shows."""
+    """Main thread: the status line, the progress bar, the job knob, the preset menu, the finished
+    frames merged into the output, and the latest preview in the preview Read beside the node."""
     node = nuke.toNode(node_name)
     if node is None:
         return  # the node was deleted meanwhile
@@ -37,7 +38,7 @@ def apply_update(node_name: str, update: Update) -> None:
         cache = ResultCache(cache_root(node), update.job)
         graph.show(node, cache.output_pattern(shown_variant(node, update.variants), update.variants), update.frames)
     elif update.preview and update.frames and update.state == "running":
-        graph.show(node, update.preview, update.frames)
+        graph.show_preview(node, update.preview, update.frames)
     if update.state in ("failed", "error"):
         nuke.message(f"Infusion ({node_name}): {update.error}")
 

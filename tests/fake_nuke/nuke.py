@@ -2,7 +2,9 @@
 
 Names and signatures follow the ``types-nuke`` stubs (tests/test_nuke_api.py holds the fake to
 them). Nodes are evaluated for real: Read reads EXRs, Copy copies a channel, Switch picks an
-input, and ``execute`` on a Write writes EXRs (OpenImageIO), so the engine receives real frames.
+input, Keymix merges A into B under a mask, TimeClip is black outside its range, and ``execute``
+on a Write writes EXRs (OpenImageIO), so the engine receives real frames. Each node's knobs and
+behaviour follow Foundry's Nuke Reference Guide page of that node (named at ``_CLASS_KNOBS``).
 Images are dicts of Nuke channel names (``rgba.red``) to float32 arrays. Test controls (the main
 thread's queue, saving and opening scripts, pressing buttons) live in fake_host.py.
 """
@@ -20,13 +22,20 @@ import OpenImageIO as oiio
 _EXR_TO_NUKE = {"R": "rgba.red", "G": "rgba.green", "B": "rgba.blue", "A": "rgba.alpha"}
 _NUKE_TO_EXR = {nuke_name: exr for exr, nuke_name in _EXR_TO_NUKE.items()}
 _CHANNEL_SETS = {"rgb": ("rgba.red", "rgba.green", "rgba.blue"), "rgba": ("rgba.red", "rgba.green", "rgba.blue", "rgba.alpha")}
-# The knobs each node class has (name: default), besides name, disable and knobChanged.
+# The knobs each node class has (name: default), besides name, disable, knobChanged, label, xpos, ypos.
+# Reference Guide pages: Read (on_error "missing frames": error, black, checkerboard, nearest frame),
+# Keymix (channels: copied from A, the others from B; maskChannel; invertMask; mix: dissolves from B
+# at 0 to the full effect at 1; bbox: union, B, A), TimeClip (first, last; before and after: hold,
+# loop, bounce, black).
 _CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
-    "Read": {"file": "", "first": 1, "last": 1, "origfirst": 1, "origlast": 1, "raw": False, "on_error": "error"},
+    "Read": {"file": "", "first": 1, "last": 1, "origfirst": 1, "origlast": 1, "raw": False, "on_error": "error",
+             "colorspace": "default", "file_type": ""},
     "Write": {"file": "", "file_type": "", "channels": "rgb", "datatype": "16 bit half", "raw": False,
               "create_directories": False},
     "Copy": {"from0": "rgba.alpha", "to0": "rgba.alpha"},
     "Switch": {"which": 0},
+    "Keymix": {"channels": "all", "maskChannel": "rgba.alpha", "invertMask": False, "mix": 1.0, "bbox": "union"},
+    "TimeClip": {"first": 1, "last": 1, "before": "hold", "after": "hold"},
     "Input": {"number": 0},
     "Output": {},
     "Group": {},
@@ -178,6 +187,33 @@ class Channel_Knob(Knob):
         self._value = str(name)
 
 
+class Link_Knob(Knob):
+    """A knob of a Group that shows a knob of a node inside it: ``makeLink(node name, knob name)``;
+    saved as its arguments with the link appended (as a .nk saves ``{41 mix T Merge.mix}``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args[:2])
+        self._args = args
+
+    def makeLink(self, s, t) -> None:
+        self._args = (*self._args[:2], s, t)
+
+    def getLinkedKnob(self) -> Knob:
+        node, knob = self._args[2:4]
+        return _link_target(self.node(), str(node), str(knob))
+
+    def value(self) -> str:  # type: ignore[override]
+        """The link, ``NODE.KNOB`` (as the stubs have it), not the linked knob's value."""
+        return ".".join(str(part) for part in self._args[2:4])
+
+
+def _link_target(group: "Node", node: str, knob: str) -> Knob:
+    inner = group.node(node) if isinstance(group, Group) else None
+    if inner is None:
+        raise RuntimeError(f"{group.fullName()}: the linked node {node} does not exist")
+    return inner[knob]
+
+
 class PyScript_Knob(String_Knob):
     def command(self) -> str:
         return str(self._value)
@@ -196,7 +232,8 @@ class Node:
         self._knobs: Dict[str, Knob] = {}
         self._inputs: List[Optional[Node]] = []
         self._parent: Optional[Group] = None
-        for name, default in {"name": "", "disable": False, "knobChanged": "", **_CLASS_KNOBS.get(self._class, {})}.items():
+        base = {"name": "", "disable": False, "knobChanged": "", "label": "", "xpos": 0, "ypos": 0}
+        for name, default in {**base, **_CLASS_KNOBS.get(self._class, {})}.items():
             self._own(Knob(name), default)
 
     def _own(self, knob: Knob, value: Any = None) -> None:
@@ -258,6 +295,20 @@ class Node:
     def setSelected(self, selected: bool) -> None:
         _state.selected = self if selected else (None if _state.selected is self else _state.selected)
 
+    def parent(self) -> Group:
+        assert self._parent is not None
+        return self._parent
+
+    def xpos(self) -> int:
+        return int(self["xpos"].value())
+
+    def ypos(self) -> int:
+        return int(self["ypos"].value())
+
+    def setXYpos(self, x: int, y: int) -> None:
+        self["xpos"].setValue(x)
+        self["ypos"].setValue(y)
+
     def showControlPanel(self, forceFloat: bool = False) -> None:
         _state.panels.append(self.fullName())
 
@@ -277,14 +328,23 @@ class Node:
         return node
 
     def firstFrame(self) -> int:
-        return int(self["first"].value()) if self._class == "Read" else self._upstream().firstFrame()
+        return int(self["first"].value()) if self._class in ("Read", "TimeClip") else self._upstream().firstFrame()
 
     def lastFrame(self) -> int:
-        return int(self["last"].value()) if self._class == "Read" else self._upstream().lastFrame()
+        return int(self["last"].value()) if self._class in ("Read", "TimeClip") else self._upstream().lastFrame()
 
     def _image(self, frame: int) -> Dict[str, np.ndarray]:
+        if self["disable"].value() and self._class not in ("Read", "Input", "Output"):
+            return self._need(0)._image(frame)  # a disabled node passes its input 0 on
         if self._class == "Read":
             return _read_exr(self, frame)
+        if self._class == "Keymix":
+            return _keymix(self, frame)
+        if self._class == "TimeClip" and not self.firstFrame() <= frame <= self.lastFrame():
+            side = "before" if frame < self.firstFrame() else "after"
+            if self[side].value() != "black":
+                raise RuntimeError(f"the fake TimeClip does only black {side} its range")
+            return {name: np.zeros_like(plane) for name, plane in self._need(0)._image(frame).items()}
         image = dict(self._upstream()._image(frame))
         if self._class == "Copy":
             image[str(self["to0"].value())] = self._need(1)._image(frame)[str(self["from0"].value())]
@@ -531,6 +591,22 @@ def _read_exr(node: Node, frame: int) -> Dict[str, np.ndarray]:
     names = list(image.spec().channelnames)
     image.close()
     return {_EXR_TO_NUKE.get(name, f"other.{name}"): pixels[..., i] for i, name in enumerate(names)}
+
+
+def _keymix(node: Node, frame: int) -> Dict[str, np.ndarray]:
+    """B, with ``channels`` of A dissolved in by mask x mix (its format and bbox: B's with bbox B)."""
+    b, a, mask = (node._need(index)._image(frame) for index in range(3))
+    if node["bbox"].value() != "B" or node["invertMask"].value():
+        raise RuntimeError("the fake Keymix does bbox B without invertMask only")
+    weight = mask[str(node["maskChannel"].value())] * float(node["mix"].value())
+    chosen = str(node["channels"].value())
+    names = [n for n in b if n in a] if chosen == "all" else list(_CHANNEL_SETS[chosen])
+    merged = dict(b)
+    for name in names:
+        if a[name].shape != b[name].shape:
+            raise RuntimeError(f"{node.fullName()}: A is {a[name].shape[::-1]}, B {b[name].shape[::-1]}: the fake merges one format")
+        merged[name] = b[name] * (1.0 - weight) + a[name] * weight
+    return merged
 
 
 def _write_exr(node: Node, frame: int) -> None:

@@ -15,7 +15,7 @@ from nuke_support import comp, fake_host, nuke
 from service_support import FIRST, LAST, Engine, read_exr, running_engine, shot_on_disk  # noqa: F401 (fixtures)
 
 from infusion.host_plugins.common import Connection, ResultCache
-from infusion.host_plugins.nuke import knobs, node as infusion_node
+from infusion.host_plugins.nuke import graph, knobs, node as infusion_node
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -25,7 +25,13 @@ def status(node: nuke.Node) -> str:
 
 
 def result_file(node: nuke.Node) -> str:
-    return str(nuke.toNode(f"{node.name()}.Result")["file"].value())
+    """The finished frames the node's output merges ('' while it passes the Source through)."""
+    return graph.shown(node)
+
+
+def preview_file(node: nuke.Node) -> str:
+    preview = nuke.toNode(node.name() + graph.PREVIEW_SUFFIX)
+    return "" if preview is None else str(preview["file"].value())
 
 
 def test_create_inpaint_and_show_the_finished_frames(shot: Path, engine: Engine, tmp_path: Path) -> None:
@@ -42,14 +48,16 @@ def test_create_inpaint_and_show_the_finished_frames(shot: Path, engine: Engine,
     assert np.array_equal(pixels[..., :3], read_exr(shot / f"plate.{FIRST:04d}.exr"))
     assert np.array_equal(pixels[..., 3], read_exr(shot / f"matte.{FIRST:04d}.exr")[..., 0])
 
-    shown = []
-    fake_host.pump(until=lambda: shown.append(result_file(node)) or status(node).startswith(("done", "failed", "error")))
+    shown, previews = [], []
+    fake_host.pump(until=lambda: shown.append(result_file(node)) or previews.append(preview_file(node))
+                   or status(node).startswith(("done", "failed", "error")))
     assert status(node).startswith("done"), status(node)
     cache = ResultCache(str(tmp_path / "cache"), str(node["job"].value()))
-    assert result_file(node) == cache.output_pattern(1, 2) and nuke.toNode("Infusion1.ShowResult")["which"].value() == 1
-    assert cache.preview_pattern(0) in shown or cache.preview_pattern(1) in shown  # previews showed while it ran
+    assert result_file(node) == cache.output_pattern(1, 2)
+    assert cache.preview_pattern(0) in previews or cache.preview_pattern(1) in previews  # previews showed beside the node
+    assert set(shown) <= {"", cache.output_pattern(1, 2)}  # ... never as the node's output
     read = nuke.toNode("Infusion1.Result")
-    assert (read["first"].value(), read["last"].value(), read["raw"].value()) == (FIRST, LAST, True)
+    assert (read["first"].value(), read["last"].value(), read["raw"].value(), read["on_error"].value()) == (FIRST, LAST, True, "error")
     assert node["progress"].value() == 100.0 and cache.complete()
     filled = read["file"].value().replace("####", f"{LAST:04d}")
     assert not np.array_equal(read_exr(Path(filled))[..., :3], read_exr(shot / f"plate.{LAST:04d}.exr"))
