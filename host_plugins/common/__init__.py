@@ -39,6 +39,10 @@ API (everything below is importable from ``infusion.host_plugins.common``)::
     shown_variant(wanted, variants)   # wanted within 1..variants; 0 (the mean) only when variants > 1
     default_cache_root()          # $INFUSION_CACHE, else ~/infusion_cache
 
+    bake(pattern, frames, destination, on_frame=f, cancelled=f) -> destination   # copy finished frames
+        # out of the cache, each atomically; a missing one raises BakeError
+    baked_pattern(pattern, folder, name) -> folder/name/<pattern's file name>
+
     FarmPaths.under(folder, name)  # .plate .matte .out .work_dir .bundle on shared storage
     infusion_command(explicit="") -> argv      # explicit, $INFUSION_COMMAND, else "infusion"
     farm_argv(spec, paths, command, device="", worker_command="") -> argv   # infusion farm submit ...
@@ -48,6 +52,7 @@ Errors from the engine arrive as ``Update(state="error", error="code: message")`
 or raise ``infusion.protocol.client.EngineError`` (``cancel``, ``Connection.open``); ``cancel_in_background``
 hands them to ``on_done`` as ``Update(state="error")``.
 """
+from .bake import BakeError, bake, baked_pattern
 from .cache import ResultCache, default_cache_root, shown_variant
 from .connection import DEFAULT_ADDRESS, Connection
 from .farm import FarmError, FarmPaths, farm_argv, infusion_command, send_to_farm
@@ -56,7 +61,7 @@ from .session import Follower, cancel, cancel_in_background, reattach
 from .shot import ShotSpec, offered_presets
 
 __all__ = [
-    "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "ResultCache", "ShotSpec", "Update",
-    "cached_update", "cancel", "cancel_in_background", "default_cache_root", "farm_argv", "follow", "infusion_command",
+    "BakeError", "Connection", "DEFAULT_ADDRESS", "FarmError", "FarmPaths", "Follower", "ResultCache", "ShotSpec", "Update",
+    "bake", "baked_pattern", "cached_update", "cancel", "cancel_in_background", "default_cache_root", "farm_argv", "follow", "infusion_command",
     "offered_presets", "reattach", "send_to_farm", "shown_variant",
 ]

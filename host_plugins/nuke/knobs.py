@@ -38,6 +38,10 @@ def add_knobs(node: nuke.Node) -> None:
     _add(node, nuke.Int_Knob("show_variant", "variant shown"), 1, "1..variants; 0 shows the mean")
     _add(node, nuke.Channel_Knob("matte_channel", "matte channel"), "rgba.alpha", "the Matte input's channel to fill")
     _add(node, nuke.File_Knob("cache", "cache folder"), default_cache_root())
+    _add(node, nuke.File_Knob("bake_folder", "bake folder"), "",
+         "a folder the farm and other artists can read (beside the shot); Bake copies the finished frames there")
+    _add(node, nuke.PyScript_Knob("bake", "Bake", BUTTON.format("bake")))
+    _add(node, nuke.String_Knob("baked", "baked frames"), "", "the frames the output reads once baked; kept with the script")
     _add(node, nuke.PyScript_Knob("inpaint", "Inpaint", BUTTON.format("inpaint")))
     _add(node, nuke.PyScript_Knob("cancel", "Cancel", BUTTON.format("cancel")))
     _add(node, nuke.PyScript_Knob("reattach", "Re-attach", BUTTON.format("reattach")))

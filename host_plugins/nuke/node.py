@@ -3,7 +3,9 @@
 Inpaint renders the inputs (main thread, Nuke's own render progress), then a Follower thread
 submits and follows the job; Cancel asks the engine from a thread of its own and shows the answer
 on the main thread; Re-attach reads the cache or starts a Follower (the main thread never waits on
-the engine); Send to farm renders to the farm folder and runs ``infusion farm submit``. A node
+the engine); Bake copies the finished frames from the cache to the bake folder on a thread of its
+own and points the output there (a baked node needs neither cache nor engine again); Send to farm
+renders to the farm folder and runs ``infusion farm submit``. A node
 shows one job: starting another retires the previous progress (it reports nothing more) and stops
 its follower after its next event (the job itself runs on in the engine).
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from typing import Dict, Optional, Tuple, cast
 
 import nuke
 
 from infusion.host_plugins.common import (
-    FarmError, FarmPaths, Follower, ResultCache, Update, cancel_in_background, farm_argv, infusion_command,
-    reattach as reattach_job, send_to_farm as run_farm_command)
+    BakeError, FarmError, FarmPaths, Follower, ResultCache, Update, bake as bake_frames, baked_pattern,
+    cancel_in_background, farm_argv, infusion_command, reattach as reattach_job, send_to_farm as run_farm_command)
 
 from . import graph, knobs
 from .progress import NodeProgress
@@ -79,6 +82,7 @@ def inpaint(node: nuke.Node) -> None:
         return _fail(node, f"could not render the inputs: {error}")
     graph.show_source(node)
     node["job"].setValue("")
+    node["baked"].setValue("")
     node["status"].setValue("submitting")
     _retire(node)
     progress = NodeProgress(node.fullName())
@@ -111,10 +115,13 @@ def _cancelled(node_name: str, outcome: Update) -> None:
 
 
 def reattach(node: nuke.Node) -> None:
-    """Show the job's cached result, or follow the job again from where the cache left it."""
+    """Show the baked frames, or the job's cached result, or follow the job again from where the cache left it."""
     job = str(node["job"].value())
     if not job:
         return _fail(node, "no job to re-attach to (press Inpaint)")
+    if str(node["baked"].value()):
+        node["status"].setValue(f"baked: {node['baked'].value()}")  # the output reads them already (saved with the script)
+        return
     _retire(node)
     progress = NodeProgress(node.fullName())
     follower = reattach_job(knobs.connection(node), knobs.cache_root(node), job, progress, progress.cancelled)
@@ -129,13 +136,54 @@ def reattach_all() -> None:
 
 
 def knob_changed(node: nuke.Node, knob: nuke.Knob) -> None:
-    """A new ``variant shown`` shows at once when the job's result is in the cache."""
+    """A new ``variant shown`` shows at once when the job's result is in the cache (frames baked
+    before are another variant's: Bake again to share this one)."""
     job = str(node["job"].value())
     if knob.name() != "show_variant" or not job:
         return
     shown = ResultCache(knobs.cache_root(node), job).finished_pattern(int(node["show_variant"].value()))
     if shown is not None:
+        node["baked"].setValue("")
         graph.show(node, *shown)
+
+
+def bake(node: nuke.Node) -> None:
+    """Copy the finished frames of the variant shown to the bake folder (a thread of its own, a
+    ProgressTask), then point the output at them."""
+    job, folder = str(node["job"].value()), str(node["bake_folder"].value()).strip()
+    if not folder:
+        return _fail(node, "choose a bake folder (beside the shot: the farm and other artists read it)")
+    finished = ResultCache(knobs.cache_root(node), job).finished_pattern(int(node["show_variant"].value())) if job else None
+    if finished is None:
+        return _fail(node, "nothing to bake: the job's finished frames are not all in the cache")
+    pattern, frames = finished
+    destination = baked_pattern(pattern, folder, f"{node.name()}_{job}")
+    node["status"].setValue("baking...")
+    threading.Thread(target=_bake_in_background, args=(node.fullName(), job, pattern, frames, destination),
+                     name=f"infusion-bake-{job}", daemon=True).start()
+
+
+def _bake_in_background(node_name: str, job: str, pattern: str, frames: Tuple[int, int], destination: str) -> None:
+    """Worker thread: the copy, its progress task, then the outcome to the main thread."""
+    task = nuke.ProgressTask(f"Infusion: baking {node_name}")
+    try:
+        bake_frames(pattern, frames, destination, lambda done, total: task.setProgress(100 * done // total), task.isCancelled)
+        problem = ""
+    except (BakeError, ValueError) as error:
+        problem = str(error)
+    nuke.executeInMainThread(_baked, args=(node_name, job, destination, frames, problem))
+
+
+def _baked(node_name: str, job: str, destination: str, frames: Tuple[int, int], problem: str) -> None:
+    """Main thread: the output reads the baked frames, unless the node is gone or shows another job now."""
+    node = nuke.toNode(node_name)
+    if node is None or str(node["job"].value()) != job:
+        return
+    if problem:
+        return _fail(node, f"bake: {problem}")
+    node["baked"].setValue(graph.nuke_path(destination))
+    graph.show(node, destination, frames)
+    node["status"].setValue(f"baked: {graph.nuke_path(destination)}")
 
 
 def send_to_farm(node: nuke.Node) -> None:
