@@ -17,7 +17,7 @@ def shot_comp(shot: Path, deliver: Path) -> Composition:
     plate = comp.add("Loader", str(shot / f"plate.{FIRST}.exr"), PLATE_POSITION, "Plate")
     comp.add("Loader", str(shot / f"matte.{FIRST}.exr"), (3.0, 5.0), "Roto")
     saver = comp.add("Saver", position=(6.0, 2.0), name="Deliver")
-    saver._source = plate
+    saver._sources["Input"] = plate
     saver._inputs.update({"Clip": str(deliver / "deliver.0000.exr"), "OutputFormat": "OpenEXRFormat"})
     return comp
 

@@ -1,4 +1,4 @@
-"""Small facts of a Fusion comp: its tools by name, its render range and name, a locked undo block.
+"""Small facts of a Fusion comp: its tools by name, its render range, name and id, a locked undo block.
 
 Fusion's Python bridge hands Lua tables over as dicts keyed 1.0, 2.0, ... and takes positional
 arguments only, so every call here is positional.
@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from typing import Any, Dict, Iterator, Tuple
+
+ID_KEY = "Infusion.CompId"
 
 
 def tool_name(tool: Any) -> str:
@@ -39,13 +42,26 @@ def comp_name(comp: Any) -> str:
     return safe_name(str(comp.GetAttrs()["COMPS_Name"]))
 
 
+def comp_id(comp: Any) -> str:
+    """An id the comp keeps in its data (``Infusion.CompId``, made the first time): it tells comps apart
+    where their file name cannot (Resolve's comps have none) and survives saving and reopening."""
+    kept = comp.GetData(ID_KEY)
+    if kept:
+        return str(kept)
+    made = uuid.uuid4().hex[:12]
+    comp.SetData(ID_KEY, made)
+    return made
+
+
 @contextlib.contextmanager
-def change(comp: Any, name: str) -> Iterator[None]:
-    """Changes to the comp as one undo step called ``name``, the comp locked meanwhile (no redraws, no pop-ups)."""
+def change(comp: Any, name: str, keep: bool = True) -> Iterator[None]:
+    """Changes to the comp as one undo step called ``name`` (``keep`` False: not kept as a step, for
+    changes that are taken back before the user could undo them), the comp locked meanwhile (no
+    redraws, no pop-ups)."""
     comp.Lock()
     comp.StartUndo(name)
     try:
         yield
     finally:
         comp.Unlock()
-        comp.EndUndo(True)
+        comp.EndUndo(keep)

@@ -92,6 +92,16 @@ def fill_presets(items: Dict[str, Any], chosen: str, names: Sequence[str] = PRES
     fill_combo(items["Preset"], names, chosen)
 
 
+def show_values(items: Dict[str, Any], values: Mapping[str, Any], tool_names: Iterable[str], presets: Sequence[str]) -> None:
+    """Show ``values`` (a comp's fields) in every widget; the tool and preset choices anew."""
+    for name in fields.spins():
+        items[name].Value = values[name]
+    for name in fields.lines():
+        items[name].Text = values[name]
+    fill_tools(items, tool_names, values)
+    fill_presets(items, str(values["Preset"]), presets)
+
+
 def show_status(items: Dict[str, Any], message: str, progress: float) -> None:
     items["Status"].Text = message
     items["Progress"].Text = progress_bar(progress)

@@ -1,6 +1,17 @@
 """A fake of the part of Fusion's scripting API the Infusion panel calls (comp.py, ui.py), every
 call recorded (calls.py), and :class:`Host`: Fusion as a test drives it, the user's clicks and
-typing, Qt's timer ticks, the panel opened by the script's globals."""
+typing, switching to another comp, Qt's timer ticks, the panel opened by the script's globals.
+
+Where the behaviours come from: ``fu.GetCurrentComp()`` is the comp Fusion shows now (the
+``resolvescript`` mock's FakeFusion.GetCurrentComp; in Resolve each clip of the Fusion page has a
+comp of its own). The free DaVinci Resolve gives scripts no UIManager (``fu.UIManager`` is None;
+``studio=False``): public scripts fall back "when Resolve UIManager is not available (e.g. Free
+version)" (a Resolve script in the code index); that it is None from 19.1 on is the issue's word,
+not checked here. A Timer's Timeout reaches the handler bound under the timer's ID
+(``dispatcher.On.Timer.Timeout = run`` beside ``ui.Timer({'ID': 'Timer', ...})`` in a public Resolve
+script) or the dispatcher's own (``disp.On.Timeout = tick`` beside ``ui.Timer({"ID": "Poll", ...})``
+in another); which one a given Resolve delivers to is not documented, so ``timer_route`` picks one,
+or both; the event names the timer in ``who``, as every UIManager event names its element."""
 from __future__ import annotations
 
 import time
@@ -16,20 +27,25 @@ __all__ = ["BMD", "Composition", "Element", "Fusion", "Host", "Tool", "UIDispatc
 class Fusion:
     """The ``fu`` object: the UIManager, the current comp."""
 
-    def __init__(self, comp: Composition):
-        self.UIManager = UIManager()
-        self._comp = comp
+    def __init__(self, comp: Composition, studio: bool = True):
+        self.UIManager: Optional[UIManager] = UIManager() if studio else None
+        self._comp: Optional[Composition] = comp
 
     @api
-    def GetCurrentComp(self) -> Composition:
+    def GetCurrentComp(self) -> Optional[Composition]:
         return self._comp
 
 
 class Host:
-    """Fusion running the panel on ``comp``: ``open()`` runs the script as Fusion would."""
+    """Fusion running the panel on ``comp``: ``open()`` runs the script as Fusion would. ``timer_route``:
+    where the timer's Timeout goes (``dispatcher``, ``id`` or ``both``); ``studio`` False: the free Resolve."""
 
-    def __init__(self, comp: Composition):
-        self.comp, self.fusion, self.bmd = comp, Fusion(comp), BMD()
+    def __init__(self, comp: Composition, timer_route: str = "dispatcher", studio: bool = True):
+        self.comp, self.fusion, self.bmd, self.timer_route = comp, Fusion(comp, studio), BMD(), timer_route
+
+    def show(self, comp: Composition) -> None:
+        """The user goes to another comp (another clip on Resolve's Fusion page)."""
+        self.comp = self.fusion._comp = comp
 
     def globals(self) -> Dict[str, Any]:
         """What a script of Scripts/Comp gets from Fusion."""
@@ -84,10 +100,13 @@ class Host:
         handler({"what": "Close"})
 
     def tick(self) -> None:
-        """Qt's timer fires once (when the panel started it)."""
-        handler = self.dispatcher.On.handler("", "Timeout")
-        if handler is not None and any(t.running for t in self.fusion.UIManager.timers):
-            handler({"what": "Timeout"})
+        """Qt's timer fires once (when the panel started it), to the handlers ``timer_route`` names."""
+        assert self.fusion.UIManager is not None
+        for timer in (t for t in self.fusion.UIManager.timers if t.running):
+            who = timer._properties["ID"]
+            routes = {"dispatcher": ("",), "id": (who,), "both": ("", who)}[self.timer_route]
+            for handler in filter(None, (self.dispatcher.On.handler(element, "Timeout") for element in routes)):
+                handler({"who": who, "what": "Timeout"})
 
     def pump(self, until: Callable[[], Any], timeout: float = 90.0) -> None:
         """Tick every 20 ms until ``until()`` holds."""

@@ -5,6 +5,25 @@ arguments only (tests/test_resolve_api.py checks that the adapter passes no keyw
 Tools are evaluated for real: a Loader (or a MediaIn) reads EXRs through its Clip and global
 in/out points, a Saver writes EXRs when the comp renders (OpenImageIO), so the engine receives
 real frames. Images are dicts of channel names (R, G, B, A) to float32 arrays.
+
+Where each behaviour comes from (nobody here wrote these descriptions):
+
+- ``Render(settings)`` with ``Wait`` false returns at once and the render goes on; ``IsRendering()``
+  says whether it still runs (here each call renders one more frame: the panel's timer is the
+  clock); ``AbortRender()`` stops it: Composition.md of EmberLightVFX/Fusion-Script-Docs (the
+  Fusion API dump) lists ``Render(table settings)``, ``IsRendering()``, ``AbortRender()``.
+- A render not flagged quiet (``RenderFlags`` with ``REQF_Quiet`` = 524288) ends in a Render
+  Completed dialog (``dialogs``), and a render over ``Start``-``End`` leaves that range as the comp's
+  render range: ynput/ayon-fusion ``plugins/publish/extract_render_local.py`` renders with
+  ``RenderFlags: REQF_Quiet`` to suppress dialogs and inside ``maintained_comp_range`` (api/lib.py),
+  which puts ``COMPN_RenderStart``/``End`` back with ``comp.SetAttrs`` afterwards.
+- A Loader reads its sequence again only when its Clip changes (setting the same path again keeps
+  the frames it read): ayon-fusion ``plugins/load/load_sequence.py`` (``update``: "Fusion
+  automatically tries to reset some variables when changing the loader's path to a new file"); its
+  ``loader_shift`` is where GlobalIn/GlobalOut and the kept trims come from.
+- A Merge composites its Foreground over its Background (aturtur/fusion-scripts
+  ``AR_MergeSelected.py`` wires ``merge.Background`` and ``merge.Foreground``); a MediaOut (Resolve's
+  Fusion page) shows its Input.
 """
 from __future__ import annotations
 
@@ -25,7 +44,10 @@ LOADER_DEFAULTS = {"Clip": "", "GlobalIn": 0.0, "GlobalOut": 0.0, "ClipTimeStart
                    "HoldFirstFrame": 0.0, "HoldLastFrame": 0.0}
 SAVER_DEFAULTS = {"Clip": "", "OutputFormat": "", "OpenEXRFormat.Depth": 0, "OpenEXRFormat.RedEnable": 1,
                   "OpenEXRFormat.GreenEnable": 1, "OpenEXRFormat.BlueEnable": 1, "OpenEXRFormat.AlphaEnable": 0}
-DEFAULTS = {"Loader": LOADER_DEFAULTS, "MediaIn": LOADER_DEFAULTS, "Saver": SAVER_DEFAULTS}
+DEFAULTS = {"Loader": LOADER_DEFAULTS, "MediaIn": LOADER_DEFAULTS, "Saver": SAVER_DEFAULTS, "Merge": {"Blend": 1.0},
+            "MediaOut": {}}
+IMAGE_INPUTS = {"Saver": ("Input",), "MediaOut": ("Input",), "Merge": ("Background", "Foreground")}
+REQF_QUIET = 524288
 
 
 def numbered(path: str) -> Tuple[str, int, int, str]:
@@ -57,7 +79,7 @@ class Tool:
         self._comp, self._regid, self._position = comp, regid, position
         self._attrs: Dict[str, Any] = {"TOOLS_Name": name, "TOOLS_RegID": regid, "TOOLB_PassThrough": False}
         self._inputs: Dict[str, Any] = dict(DEFAULTS[regid])
-        self._source: Optional[Tool] = None
+        self._sources: Dict[str, Tool] = {}  # what is connected to each image input
         self._first_number = 0  # the file number of a Loader's first frame
 
     @api
@@ -80,16 +102,21 @@ class Tool:
         if id in ("GlobalIn", "GlobalOut"):
             self._move(id, float(value))
         elif id == "Clip" and self._regid in ("Loader", "MediaIn"):
-            self._load(str(value))
+            if str(value) != self._inputs["Clip"]:  # the same path again: Fusion keeps what it read
+                self._load(str(value))
         else:
             self._inputs[id] = value
         self._comp._changed(f"input {self._attrs['TOOLS_Name']}.{id}")
 
     @api
     def ConnectInput(self, id: str, target: Optional["Tool"]) -> bool:
-        if id != "Input":
-            raise RuntimeError(f"the fake connects only Input, not {id}")
-        self._source = target
+        if id not in IMAGE_INPUTS.get(self._regid, ()):
+            raise RuntimeError(f"{self._attrs['TOOLS_Name']} ({self._regid}) has no image input {id}")
+        if target is None:
+            self._sources.pop(id, None)
+        else:
+            self._sources[id] = target
+        self._comp._changed(f"connect {self._attrs['TOOLS_Name']}.{id}")
         return True
 
     @api
@@ -101,7 +128,10 @@ class Tool:
 
     def _load(self, path: str) -> None:
         """Fusion reads the sequence anew: its length from the files there, its first frame at the
-        comp's global start, no trims, no holds."""
+        comp's global start, no trims, no holds. An empty path empties the Loader."""
+        if not path:
+            self._inputs["Clip"] = ""
+            return
         number = numbered(path)[1]
         length = 0
         while os.path.isfile(frame_file(path, number + length)):
@@ -141,9 +171,16 @@ class Tool:
             if number is None:
                 raise RuntimeError(f"{self._attrs['TOOLS_Name']} has no frame at {time}")
             return read_channels(frame_file(self._inputs["Clip"], number))
-        if self._source is None:
-            raise RuntimeError(f"{self._attrs['TOOLS_Name']}: nothing connected to its Input")
-        return self._source.image(time)
+        images = {}
+        for name in IMAGE_INPUTS[self._regid]:
+            if name not in self._sources:
+                raise RuntimeError(f"{self._attrs['TOOLS_Name']}: nothing connected to its {name}")
+            images[name] = self._sources[name].image(time)
+        if self._regid != "Merge":
+            return images["Input"]
+        background, foreground = images["Background"], images["Foreground"]
+        alpha = foreground.get("A", np.ones_like(next(iter(foreground.values()))))
+        return {c: foreground.get(c, 0.0) * alpha + background[c] * (1.0 - alpha) for c in background}
 
     def write(self, time: int) -> None:
         """A Saver writes its input at ``time``: RGBA with the enabled channels, half or float."""
@@ -191,6 +228,9 @@ class Composition:
         self._data: Dict[str, Any] = {}
         self.CurrentFrame = FuFrame()
         self.renders: List[Dict[str, Any]] = []
+        self.dialogs: List[str] = []  # the dialogs Fusion popped up
+        self._rendering: List[int] = []  # the frames a render started without Wait has still to write
+        self._quiet = False
         self.undo: List[Tuple[str, bool, List[str]]] = []
         self._open: List[Tuple[str, List[str]]] = []
         self.unrecorded: List[str] = []
@@ -222,14 +262,41 @@ class Composition:
         return tool
 
     @api
+    def SetAttrs(self, attrs: Dict[str, Any]) -> None:
+        self._attrs.update(attrs)
+
+    @api
     def Render(self, settings: Dict[str, Any]) -> bool:
-        """Every Saver that does not pass through writes each frame from Start to End."""
+        """Every Saver that does not pass through writes each frame from Start to End: all at once with
+        Wait, else one frame per IsRendering() call. Start-End becomes the comp's render range."""
+        if self._rendering:
+            return False
         self.renders.append(dict(settings))
-        for time in range(int(settings["Start"]), int(settings["End"]) + 1):
-            for tool in self._tools:
-                if tool._regid == "Saver" and not tool._attrs["TOOLB_PassThrough"]:
-                    tool.write(time)
+        self._attrs.update(COMPN_RenderStart=float(settings["Start"]), COMPN_RenderEnd=float(settings["End"]))
+        self._rendering = list(range(int(settings["Start"]), int(settings["End"]) + 1))
+        self._quiet = bool(int(settings.get("RenderFlags", 0)) & REQF_QUIET)
+        while settings.get("Wait") and self._rendering:
+            self._render_next()
         return True
+
+    def _render_next(self) -> None:
+        time = self._rendering.pop(0)
+        for tool in self._tools:
+            if tool._regid == "Saver" and not tool._attrs["TOOLB_PassThrough"]:
+                tool.write(time)
+        if not self._rendering and not self._quiet:
+            self.dialogs.append("Render Completed")
+
+    @api
+    def IsRendering(self) -> bool:
+        if self._rendering:
+            self._render_next()
+            return True
+        return False
+
+    @api
+    def AbortRender(self) -> None:
+        self._rendering = []
 
     @api
     def Lock(self) -> None:
@@ -282,5 +349,5 @@ class Composition:
     def reopened(self) -> "Composition":
         """The comp saved and opened again: its tools, their inputs and positions, its data; no history."""
         again = copy.deepcopy(self)
-        again.renders, again.undo, again._open, again.unrecorded, again.locks = [], [], [], [], 0
+        again.renders, again.undo, again._open, again.unrecorded, again.locks, again.dialogs = [], [], [], [], 0, []
         return again

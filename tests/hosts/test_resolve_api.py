@@ -12,16 +12,19 @@ farm, Cancel, close) records every call the panel makes. Each must carry no keyw
 (Fusion's Python bridge is positional) and bind to the signature of the description's method of the
 same name, or be one of the calls no description covers, which are exactly these:
 
-    Composition.Render(settings)      Composition.Lock()          Composition.Unlock()
+    Composition.Render(settings)      Composition.IsRendering()   Composition.AbortRender()
+    Composition.Lock()                Composition.Unlock()
     Composition.StartUndo(name)       Composition.EndUndo(keep)   Composition.SetData(name, value)
     Composition.GetData(name)         Tool.Delete()               FlowView.GetPosTable(tool)
     UIManager.Timer(properties)       Element.Start()             Element.Stop()
     BMD.UIDispatcher(ui)
 
-(Their signatures follow the Fusion 8 Scripting Guide, and public scripts for the Timer.) No
-description covers these attributes either: ``fu.UIManager``, ``comp.CurrentFrame.FlowView``,
-the dispatcher's ``On.Timeout`` (the timer's event), and the widgets' properties (Text, Value,
-CurrentText, CurrentIndex), which the mock keeps in a free-form table.
+(Their signatures follow the Fusion 8 Scripting Guide, Composition.md of
+EmberLightVFX/Fusion-Script-Docs for IsRendering and AbortRender, and public scripts for the
+Timer.) No description covers these attributes either: ``fu.UIManager``,
+``comp.CurrentFrame.FlowView``, the dispatcher's ``On.Timeout`` and ``On[timer ID].Timeout`` (the
+timer's event), and the widgets' properties (Text, Value, CurrentText, CurrentIndex), which the mock
+keeps in a free-form table.
 """
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ from infusion.host_plugins.resolve import panel
 ADAPTER = Path(__file__).resolve().parents[2] / "host_plugins" / "resolve"
 DESCRIBED: Dict[str, Any] = {"Fusion": FakeFusion, "Composition": FakeComp, "Tool": FakeTool,
                              "UIDispatcher": MockUIDispatcher, "Element": MockElement}
-UNCOVERED = {("Composition", "Render"), ("Composition", "Lock"), ("Composition", "Unlock"), ("Composition", "StartUndo"),
+UNCOVERED = {("Composition", "Render"), ("Composition", "IsRendering"), ("Composition", "AbortRender"), ("Composition", "Lock"), ("Composition", "Unlock"), ("Composition", "StartUndo"),
              ("Composition", "EndUndo"), ("Composition", "SetData"), ("Composition", "GetData"), ("Tool", "Delete"),
              ("FlowView", "GetPosTable"), ("UIManager", "Timer"), ("Element", "Start"), ("Element", "Stop"),
              ("BMD", "UIDispatcher")}
@@ -88,7 +91,8 @@ def session(tmp_path_factory) -> List[calls.Call]:
     assert host.status() == "done (cached)" and host.loader() is not None
     host.type("ShowVariant", 0)  # the Loader shows the chosen variant (of one: variant 1)
     host.click("SendToFarm")
-    host.click("Inpaint")
+    host.pump(lambda: not host.status().startswith("rendering"), timeout=30)  # then no farm command to run
+    host.click("Inpaint")  # its render is stopped when the panel closes
     host.click("Cancel")
     host.click("RefreshTools")
     host.close()

@@ -1,7 +1,8 @@
 """The Resolve/Fusion panel end to end, in a fake Fusion (tests/fake_fusion) and a real engine on
-127.0.0.1: open it, Inpaint (Savers render the inputs, the job is followed on a thread, a Loader of
-the result lands beside the source in an undo block), Cancel, Re-attach after the comp is reopened,
-Send to farm through the real CLI, errors on the status line."""
+127.0.0.1: open it, Inpaint (Savers render the inputs quietly while the timer shows the frames, the
+job is followed on a thread, once it is done a Loader of the result lands beside the source and a
+Merge of it over the source feeds the MediaOut, in one undo block), Cancel, Re-attach after the comp
+is reopened, Send to farm through the real CLI, errors on the status line."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from resolve_support import PLATE_POSITION, open_panel, shot_comp
 from service_support import FIRST, LAST, Engine, read_exr, running_engine, shot_on_disk  # noqa: F401 (fixtures)
 
 from infusion.host_plugins.common import Connection, ResultCache
-from infusion.host_plugins.resolve import fields
+from infusion.host_plugins.resolve import fields, render, result
 from infusion.protocol.files import frame_path
 
 pytestmark = pytest.mark.timeout(180)
@@ -29,23 +30,39 @@ def finished(host: Host) -> bool:
     return host.status().startswith(("done", "failed", "error", "cancelled"))
 
 
+def rendered(host: Host) -> bool:
+    return not host.status().startswith("rendering")
+
+
 def test_inpaint_renders_follows_and_loads_the_result_beside_the_source(shot: Path, engine: Engine, tmp_path: Path) -> None:
     comp = shot_comp(shot, tmp_path / "deliver")
     host, _ = open_panel(comp, engine.endpoint, tmp_path / "cache", Variants=2)
     items = host.items
     assert (items["Source"].CurrentText, items["First"].Value, items["Last"].Value) == ("Plate", FIRST, LAST)
     assert items["Matte"].entries() == [fields.SOURCE_ALPHA, "Deliver", "Plate", "Roto"]
+    media_out = comp.add("MediaOut", position=(9.0, 2.0), name="MediaOut1")  # as on Resolve's Fusion page
+    media_out._sources["Input"] = comp.tool("Plate")
     host.click("Inpaint")
 
-    assert comp.renders == [{"Start": FIRST, "End": LAST, "Wait": True}]
-    assert [t._attrs["TOOLS_Name"] for t in comp._tools] == ["Plate", "Roto", "Deliver"]  # the Savers are gone
+    # the render runs in the background, quiet; the timer shows its frames
+    assert comp.renders == [{"Start": FIRST, "End": LAST, "Wait": False, "RenderFlags": render.REQF_QUIET}]
+    assert host.status() == f"rendering source and matte 0/{LAST - FIRST + 1}"
+    assert comp.tool("Deliver")._attrs["TOOLB_PassThrough"] and comp.locks == 0
+    host.tick()
+    assert host.status() == f"rendering source and matte 1/{LAST - FIRST + 1}"
+    host.pump(lambda: rendered(host))
+    assert [t._attrs["TOOLS_Name"] for t in comp._tools] == ["Plate", "Roto", "Deliver", "MediaOut1"]  # the Savers are gone
     assert not (tmp_path / "deliver").exists() and not comp.tool("Deliver")._attrs["TOOLB_PassThrough"]
+    assert comp.dialogs == []  # no Render Completed dialog
     inputs = next((tmp_path / "cache" / "inputs").iterdir())
     plate = read_channels(str(inputs / f"plate.{FIRST}.exr"))  # the source as float RGBA, the comp's values
     assert np.array_equal(np.stack([plate[c] for c in "RGB"], -1), read_exr(shot / f"plate.{FIRST}.exr"))
     assert np.array_equal(read_channels(str(inputs / f"matte.{LAST}.exr"))["A"], read_exr(shot / f"matte.{LAST}.exr")[..., 0])
-    assert comp.undo[0][:2] == ("Infusion: render the inputs", True) and comp.locks == 0
+    assert [(name, keep) for name, keep, _ in comp.undo] == [(render.UNDO_NAME, False)] * 2  # set up, taken down: no step
+    assert comp.unrecorded == [] and comp.locks == 0
 
+    host.pump(lambda: host.text("Job"))
+    assert host.loader() is None  # frames landing do not touch the comp: the Loader comes when the job is done
     host.pump(lambda: finished(host))
     assert host.status().startswith("done"), host.status()
     assert items["Preset"].entries() == ["standard", "test", "preview", "paper"]  # the engine's, from its welcome
@@ -60,8 +77,12 @@ def test_inpaint_renders_follows_and_loads_the_result_beside_the_source(shot: Pa
     assert loader._position == (PLATE_POSITION[0], PLATE_POSITION[1] + 1)  # one row below the source
     filled = loader.image(LAST)
     assert not np.array_equal(np.stack([filled[c] for c in "RGB"], -1), read_exr(shot / f"plate.{LAST:04d}.exr"))
+    merge = comp.tool(comp._data["Infusion"]["ResultMerge"])  # the Loader over the source, into the MediaOut
+    assert merge._sources == {"Background": comp.tool("Plate"), "Foreground": loader} and media_out._sources["Input"] is merge
+    shown = media_out.image(LAST)
+    assert all(np.allclose(shown[c], filled[c]) for c in "RGB")
     result_blocks = [(name, keep, changes) for name, keep, changes in comp.undo if name == "Infusion: result"]
-    assert result_blocks and result_blocks[0][1] and result_blocks[0][2][0] == f"add {loader._attrs['TOOLS_Name']}"
+    assert len(result_blocks) == 1 and result_blocks[0][1] and result_blocks[0][2][0] == f"add {loader._attrs['TOOLS_Name']}"
     assert comp.unrecorded == [] and comp.locks == 0  # every change in an undo block, the comp unlocked
 
     blocks = len(comp.undo)
@@ -135,6 +156,7 @@ def test_send_to_farm_renders_and_writes_a_bundle(shot: Path, tmp_path: Path) ->
     host, _ = open_panel(comp, DEAD_ENGINE, tmp_path / "cache", FarmFolder=str(tmp_path / "farm"), InfusionCommand=command,
                          First=FIRST + 1, Variants=2, Dilation=2, Intervals=3, WindowFrames=4)
     host.click("SendToFarm")
+    host.pump(lambda: rendered(host))
     root = tmp_path / "farm" / "shot010_comp_Plate"
     assert host.status().startswith(f"job bundle written to {root / 'bundle'}"), host.status()
     values = json.loads((root / "bundle" / "openjd_parameters.json").read_text())
@@ -143,10 +165,12 @@ def test_send_to_farm_renders_and_writes_a_bundle(shot: Path, tmp_path: Path) ->
     assert (values["PlateDir"], values["MatteDir"], values["MatteChannel"], values["Dilation"]) == \
         (str(root / "plate"), str(root / "matte"), "A", 2)
     assert (root / "matte" / f"matte.{LAST}.exr").is_file() and not (root / "plate" / f"plate.{FIRST}.exr").exists()
+    assert comp.renders[0]["Start"] == FIRST + 1 and comp.GetAttrs()["COMPN_RenderStart"] == FIRST  # the range put back
 
     host.choose("Matte", fields.SOURCE_ALPHA)
     host.type("InfusionCommand", str(tmp_path / "missing" / "infusion"))
     host.click("SendToFarm")
+    host.pump(lambda: rendered(host))
     assert host.status().startswith("error: send to farm: could not run")
 
 
