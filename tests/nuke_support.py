@@ -31,7 +31,8 @@ def comp(shot: Path, endpoint: str, cache: Path, **knobs) -> nuke.Node:
     plate.setSelected(True)
     node = nuke.menu("Nodes").findItem("Infusion").findItem("Infusion")()
     node.setInput(1, roto)
-    for name, value in {"engine": endpoint, "preset": "test", "cache": str(cache), **knobs}.items():
+    settings = {"engine": endpoint, "preset": "test", "cache": str(cache), "by_reference": False, **knobs}  # renders, as the
+    for name, value in settings.items():  # test engines allow no roots; test_nuke_knobs.py tests by reference
         node[name].setValue(value)
     return node
 

@@ -67,13 +67,15 @@ def _inner(group: nuke.Node, name: str) -> nuke.Node:
     return node
 
 
-def render(group: nuke.Node, pattern: str, frames: Tuple[int, int], matte_channel: str) -> None:
-    """Write the Source (RGB) with the matte channel as alpha to the EXR sequence ``pattern``."""
+def render(group: nuke.Node, pattern: str, frames: Tuple[int, int], matte_channel: str, channels: str = "rgba") -> None:
+    """Write the Source (RGB) with the matte channel as alpha to the EXR sequence ``pattern``
+    (``channels="alpha"``: the matte alone, for a Source the engine reads by reference)."""
     copy, write = _inner(group, COPY), _inner(group, WRITE)
     copy.setInput(1, _inner(group, MATTE if group.input(1) is not None else SOURCE))
     copy["from0"].setValue(matte_channel)
     os.makedirs(os.path.dirname(pattern), exist_ok=True)
     write["file"].setValue(nuke_path(pattern))
+    write["channels"].setValue(channels)
     write["disable"].setValue(False)
     try:
         nuke.execute(write, frames[0], frames[1])

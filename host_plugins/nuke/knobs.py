@@ -1,7 +1,13 @@
-"""The Infusion node's knobs: adding them to the Group, and reading them into the shared types."""
+"""The Infusion node's knobs: adding them to the Group, and reading them into the shared types.
+
+The input colourspace is a menu of the script's OCIO config (the colourspaces of the Root's
+working space knob), its first entry Nuke's working space. The node's label shows its status
+(``[value status]``, Nuke's TCL in labels), so a problem found when a script opens needs no dialog.
+"""
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Sequence, Tuple, cast
+import os
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 import nuke
 
@@ -10,7 +16,10 @@ from infusion.protocol.shot import ADVANCED, DEFAULT_PRESET, PRESETS, Choice, ch
 
 MARKER = "infusion_node"  # a hidden knob that tells an Infusion Group from any other Group
 KNOBS: Dict[type, Callable[[str, str], nuke.Knob]] = {int: nuke.Int_Knob, float: nuke.Double_Knob, str: nuke.String_Knob}
-TIPS = {"colorspace": "an OCIO name; empty: Nuke's working space"}  # where the node reads a choice its own way
+WORKING_SPACE = "working space"  # the colourspace menu's first entry: Nuke's working space, unconverted
+LABEL = "[value status]"
+EXR_CHANNELS = {"rgba.red": "R", "rgba.green": "G", "rgba.blue": "B", "rgba.alpha": "A"}
+LINEAR_NAMES = ("linear", "scene_linear")  # a Read colourspace that is the working space in any config
 BUTTON = "import infusion.host_plugins.nuke.node as infusion_node; infusion_node.{}(nuke.thisNode())"
 
 
@@ -54,14 +63,43 @@ def add_knobs(node: nuke.Node) -> None:
     _add(node, nuke.File_Knob("infusion_command", "infusion command"), "", "the local infusion executable ($INFUSION_COMMAND, else infusion)")
     _add(node, nuke.String_Knob("farm_device", "farm device"), "cuda:0")
     _add(node, nuke.PyScript_Knob("send_to_farm", "Send to farm", BUTTON.format("send_to_farm")))
+    _add(node, nuke.Boolean_Knob("by_reference", "send an EXR Source by path"), True,
+         "a Source that is a Read of scene-linear EXRs goes to the engine as paths (no render); the engine must "
+         "see them (its allowed roots)")
     _add(node, nuke.Tab_Knob("advanced_tab", ADVANCED))
     _add_choices(node, [choice for choice in choices() if choice.group == ADVANCED])
+    node["label"].setValue(LABEL)
+    offer_colorspaces(node)
 
 
 def _add_choices(node: nuke.Node, shown: Sequence[Choice]) -> None:
-    """A knob per shot choice (protocol/shot.py), named as the choice, at its start value."""
+    """A knob per shot choice (protocol/shot.py), named as the choice, at its start value; the
+    colourspace is a menu (:func:`offer_colorspaces`)."""
     for choice in shown:
-        _add(node, KNOBS[choice.kind](choice.name, choice.label), choice.start, TIPS.get(choice.name, choice.tip))
+        if choice.name == "colorspace":
+            _add(node, nuke.Enumeration_Knob(choice.name, choice.label, [WORKING_SPACE]), None,
+                 f"{choice.tip}; {WORKING_SPACE}: Nuke's working space")
+        else:
+            _add(node, KNOBS[choice.kind](choice.name, choice.label), choice.start, choice.tip)
+
+
+def config_colorspaces() -> List[str]:
+    """The colourspaces of the script's OCIO config: the Root's working space menu, each entry's
+    family path (``Utility/...``) left out; none unless Nuke manages colour with OCIO."""
+    root = nuke.root()
+    if str(root["colorManagement"].value()) != "OCIO":
+        return []
+    values = cast(nuke.Enumeration_Knob, root["workingSpaceLUT"]).values()
+    return list(dict.fromkeys(str(value).split("/")[-1] for value in values))
+
+
+def offer_colorspaces(node: nuke.Node) -> None:
+    """Fill the colourspace menu from the script's config; a choice the config lacks stays listed."""
+    knob = cast(nuke.Enumeration_Knob, node["colorspace"])
+    chosen = str(knob.value())
+    names = [WORKING_SPACE, *config_colorspaces()]
+    knob.setValues(names + ([] if chosen in names else [chosen]))
+    knob.setValue(chosen)
 
 
 def offer_presets(node: nuke.Node, names: Sequence[str]) -> None:
@@ -92,12 +130,39 @@ def working_space() -> Optional[str]:
     return str(root["workingSpaceLUT"].value()) or None
 
 
-def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int]) -> ShotSpec:
-    """The shot the knobs describe, its plate the rendered ``plate`` (the matte in its alpha); a
-    knob at its blank value sets nothing, an empty colourspace is Nuke's working space."""
+def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int], matte: Optional[str] = None,
+              matte_channel: str = "A", by_reference: bool = False) -> ShotSpec:
+    """The shot the knobs describe: ``plate`` (by default the rendered one, the matte in its alpha);
+    a knob at its blank value sets nothing, the colourspace menu's first entry is Nuke's working space."""
     chosen = {choice.name: choice.read(node[choice.name].value()) for choice in choices()}
-    chosen["colorspace"] = chosen["colorspace"] or working_space()
-    return ShotSpec(plate=plate, frames=frames, preset=str(node["preset"].value()), **chosen)
+    chosen["colorspace"] = working_space() if chosen["colorspace"] in (None, WORKING_SPACE) else chosen["colorspace"]
+    return ShotSpec(plate=plate, frames=frames, matte=matte, matte_channel=matte_channel, preset=str(node["preset"].value()),
+                    by_reference=by_reference, **chosen)
+
+
+def exr_read(node: Optional[nuke.Node], frames: Tuple[int, int]) -> Optional[str]:
+    """The absolute EXR pattern of ``node`` when it is a Read whose files hold ``frames`` unconverted
+    (raw, or read as the working space or a scene-linear role), else None."""
+    if node is None or node.Class() != "Read" or node["disable"].value():
+        return None
+    path = str(node["file"].value())
+    if not path.lower().endswith(".exr") or not os.path.isabs(path):
+        return None
+    if not int(node["first"].value()) <= frames[0] <= frames[1] <= int(node["last"].value()):
+        return None
+    space = str(node["colorspace"].value())
+    space = space[len("default ("):-1] if space.startswith("default (") and space.endswith(")") else space
+    if node["raw"].value() or space in (*LINEAR_NAMES, working_space() or "linear"):
+        return path
+    return None
+
+
+def reference_matte(node: nuke.Node, frames: Tuple[int, int], channel: str) -> Optional[Tuple[str, str]]:
+    """The Matte input's EXR pattern and channel (R, G, B or A) when the engine can read it as it
+    is (the Source's own when no Matte is connected), else None."""
+    matte = node.input(1) if node.input(1) is not None else node.input(0)
+    pattern = exr_read(matte, frames)
+    return (pattern, EXR_CHANNELS[channel]) if pattern is not None and channel in EXR_CHANNELS else None
 
 
 def connection(node: nuke.Node) -> Connection:

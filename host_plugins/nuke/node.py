@@ -1,12 +1,11 @@
 """The Infusion node: creating it and what its buttons do.
 
-Inpaint renders the inputs (main thread, Nuke's own render progress), then a Follower thread
-submits and follows the job; Cancel asks the engine from a thread of its own and shows the answer
+Inpaint renders the inputs the engine cannot read by reference (main thread, Nuke's own render
+progress), then a Follower thread submits and follows the job; Cancel asks the engine from a thread of its own and shows the answer
 on the main thread; Re-attach reads the cache or starts a Follower (the main thread never waits on
 the engine); Bake copies the finished frames from the cache to the bake folder on a thread of its
 own and points the output there (a baked node needs neither cache nor engine again); Send to farm
-renders to the farm folder and runs ``infusion farm submit``. A node
-shows one job: starting another retires the previous progress (it reports nothing more) and stops
+renders to the farm folder and runs ``infusion farm submit``. A node shows one job: starting another retires the previous progress (it reports nothing more) and stops
 its follower after its next event (the job itself runs on in the engine).
 """
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Dict, Optional, Tuple, cast
 import nuke
 
 from infusion.host_plugins.common import (
-    BakeError, FarmError, FarmPaths, Follower, ResultCache, Update, bake as bake_frames, baked_pattern,
+    BakeError, FarmError, FarmPaths, Follower, ResultCache, ShotSpec, Update, bake as bake_frames, baked_pattern,
     cancel_in_background, farm_argv, infusion_command, reattach as reattach_job, send_to_farm as run_farm_command)
 
 from . import graph, knobs
@@ -62,22 +61,46 @@ def _render_folder(node: nuke.Node, root: str) -> str:
     return os.path.join(root, "inputs", f"{node.name()}_{key}")
 
 
-def _render(node: nuke.Node, pattern: str) -> Tuple[int, int]:
+def _frames(node: nuke.Node) -> Tuple[int, int]:
+    """The frames to fill; ValueError when there is no Source or the range is empty."""
     if node.input(0) is None:
         raise ValueError("connect a Source input")
     frames = knobs.frame_range(node)
     if frames[1] < frames[0]:
         raise ValueError(f"the frame range {frames[0]}-{frames[1]} ends before it starts")
+    return frames
+
+
+def _render(node: nuke.Node, pattern: str) -> Tuple[int, int]:
+    frames = _frames(node)
     graph.render(node, pattern, frames, str(node["matte_channel"].value()))
     return frames
 
 
+def _shot(node: nuke.Node, folder: str) -> ShotSpec:
+    """The shot to submit, rendering into ``folder`` only what the engine cannot read as it is: an
+    EXR Read of scene-linear frames as the Source goes by reference (``by_reference`` on), and so
+    does its matte when that is an EXR Read too; else the matte alone is rendered."""
+    frames = _frames(node)
+    channel = str(node["matte_channel"].value())
+    plate = knobs.exr_read(node.input(0), frames) if node["by_reference"].value() else None
+    if plate is None:
+        rendered = os.path.join(folder, "plate.####.exr")
+        graph.render(node, rendered, frames, channel)
+        return knobs.shot_spec(node, rendered, frames)
+    matte = knobs.reference_matte(node, frames, channel)
+    if matte is None:
+        matte = (os.path.join(folder, "matte.####.exr"), "A")
+        graph.render(node, matte[0], frames, channel, channels="alpha")
+    return knobs.shot_spec(node, plate, frames, matte=matte[0], matte_channel=matte[1], by_reference=True)
+
+
 def inpaint(node: nuke.Node) -> None:
-    """Render the inputs, then submit and follow the job on a background thread."""
+    """Render the inputs (what the engine cannot read by reference), then submit and follow the job
+    on a background thread."""
     root = knobs.cache_root(node)
-    plate = os.path.join(_render_folder(node, root), "plate.####.exr")
     try:
-        frames = _render(node, plate)
+        spec = _shot(node, _render_folder(node, root))
     except (ValueError, RuntimeError, OSError) as error:  # nuke.execute raises RuntimeError
         return _fail(node, f"could not render the inputs: {error}")
     graph.show_source(node)
@@ -86,8 +109,8 @@ def inpaint(node: nuke.Node) -> None:
     node["status"].setValue("submitting")
     _retire(node)
     progress = NodeProgress(node.fullName())
-    follower = Follower(knobs.connection(node), root, progress, spec=knobs.shot_spec(node, plate, frames),
-                        cancel_requested=progress.cancelled, client_name="infusion-nuke")
+    follower = Follower(knobs.connection(node), root, progress, spec=spec, cancel_requested=progress.cancelled,
+                        client_name="infusion-nuke")
     _following[node.fullName()] = (progress, follower)
     follower.start()
 
@@ -114,8 +137,9 @@ def _cancelled(node_name: str, outcome: Update) -> None:
     node["status"].setValue(outcome.message)
 
 
-def reattach(node: nuke.Node) -> None:
-    """Show the baked frames, or the job's cached result, or follow the job again from where the cache left it."""
+def reattach(node: nuke.Node, interactive: bool = True) -> None:
+    """Show the baked frames, or the job's cached result, or follow the job again from where the
+    cache left it; not ``interactive`` (on script load), problems show on the node, not in dialogs."""
     job = str(node["job"].value())
     if not job:
         return _fail(node, "no job to re-attach to (press Inpaint)")
@@ -123,16 +147,22 @@ def reattach(node: nuke.Node) -> None:
         node["status"].setValue(f"baked: {node['baked'].value()}")  # the output reads them already (saved with the script)
         return
     _retire(node)
-    progress = NodeProgress(node.fullName())
+    progress = NodeProgress(node.fullName(), interactive)
     follower = reattach_job(knobs.connection(node), knobs.cache_root(node), job, progress, progress.cancelled)
     _following[node.fullName()] = (progress, follower)
 
 
 def reattach_all() -> None:
-    """On script load: every Infusion node with a job finds it again."""
+    """On script load: every Infusion node offers the script's colourspaces and shows its status in
+    its label; each with a job finds it again (an engine that is down shows on the node, no dialog)."""
     for node in nuke.allNodes("Group", recurseGroups=True):
-        if knobs.is_infusion(node) and str(node["job"].value()):
-            reattach(node)
+        if not knobs.is_infusion(node):
+            continue
+        knobs.offer_colorspaces(node)
+        if not str(node["label"].value()):
+            node["label"].setValue(knobs.LABEL)
+        if str(node["job"].value()):
+            reattach(node, interactive=False)
 
 
 def knob_changed(node: nuke.Node, knob: nuke.Knob) -> None:

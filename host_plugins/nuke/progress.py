@@ -22,9 +22,10 @@ def shown_variant(node: nuke.Node, variants: int) -> int:
     return variant_within(int(node["show_variant"].value()), variants)
 
 
-def apply_update(node_name: str, update: Update) -> None:
-    """Main thread: the status line, the progress bar, the job knob, the preset menu, the finished
-    frames merged into the output, and the latest preview in the preview Read beside the node."""
+def apply_update(node_name: str, update: Update, interactive: bool = True) -> None:
+    """Main thread: the status line (the node's label), the progress bar, the job knob, the preset
+    menu, the finished frames merged into the output, the latest preview in the preview Read beside
+    the node; a failure also as a dialog when ``interactive`` (not for jobs found again on script load)."""
     node = nuke.toNode(node_name)
     if node is None:
         return  # the node was deleted meanwhile
@@ -39,7 +40,7 @@ def apply_update(node_name: str, update: Update) -> None:
         graph.show(node, cache.output_pattern(shown_variant(node, update.variants), update.variants), update.frames)
     elif update.preview and update.frames and update.state == "running":
         graph.show_preview(node, update.preview, update.frames)
-    if update.state in ("failed", "error"):
+    if interactive and update.state in ("failed", "error"):
         nuke.message(f"Infusion ({node_name}): {update.error}")
 
 
@@ -47,11 +48,12 @@ class NodeProgress:
     """``on_update`` of a Follower for the node ``node_name``; its ``cancelled`` is the dialog's button.
 
     From a worker thread an update moves the task and goes to the main thread; on the main thread
-    it is applied at once and no task is made. A progress that was :meth:`retire` d (its node follows another job now) reports nothing more.
+    it is applied at once and no task is made. Not ``interactive`` (a job found again when a script
+    opens), failures show on the node only, without a dialog. A progress that was :meth:`retire` d (its node follows another job now) reports nothing more.
     """
 
-    def __init__(self, node_name: str):
-        self.node_name = node_name
+    def __init__(self, node_name: str, interactive: bool = True):
+        self.node_name, self.interactive = node_name, interactive
         self.task: Optional[nuke.ProgressTask] = None
         self.retired = False
 
@@ -75,7 +77,7 @@ class NodeProgress:
 
     def _apply(self, update: Update) -> None:
         if not self.retired:
-            apply_update(self.node_name, update)
+            apply_update(self.node_name, update, self.interactive)
 
     def cancelled(self) -> bool:
         return self.task is not None and bool(self.task.isCancelled())

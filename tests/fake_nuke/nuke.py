@@ -21,15 +21,16 @@ import OpenImageIO as oiio
 
 _EXR_TO_NUKE = {"R": "rgba.red", "G": "rgba.green", "B": "rgba.blue", "A": "rgba.alpha"}
 _NUKE_TO_EXR = {nuke_name: exr for exr, nuke_name in _EXR_TO_NUKE.items()}
-_CHANNEL_SETS = {"rgb": ("rgba.red", "rgba.green", "rgba.blue"), "rgba": ("rgba.red", "rgba.green", "rgba.blue", "rgba.alpha")}
+_CHANNEL_SETS = {"alpha": ("rgba.alpha",), "rgb": ("rgba.red", "rgba.green", "rgba.blue"), "rgba": ("rgba.red", "rgba.green", "rgba.blue", "rgba.alpha")}
 # The knobs each node class has (name: default), besides name, disable, knobChanged, label, xpos, ypos.
-# Reference Guide pages: Read (on_error "missing frames": error, black, checkerboard, nearest frame),
+# Reference Guide pages: Read (on_error "missing frames": error, black, checkerboard, nearest frame;
+# colorspace: "default (linear)" for an EXR under Nuke's default colour management),
 # Keymix (channels: copied from A, the others from B; maskChannel; invertMask; mix: dissolves from B
 # at 0 to the full effect at 1; bbox: union, B, A), TimeClip (first, last; before and after: hold,
 # loop, bounce, black).
 _CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
     "Read": {"file": "", "first": 1, "last": 1, "origfirst": 1, "origlast": 1, "raw": False, "on_error": "error",
-             "colorspace": "default", "file_type": ""},
+             "colorspace": "default (linear)"},
     "Write": {"file": "", "file_type": "", "channels": "rgb", "datatype": "16 bit half", "raw": False,
               "create_directories": False},
     "Copy": {"from0": "rgba.alpha", "to0": "rgba.alpha"},
@@ -39,8 +40,11 @@ _CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
     "Input": {"number": 0},
     "Output": {},
     "Group": {},
-    "Root": {"name": "Root", "first_frame": 1, "last_frame": 100, "colorManagement": "Nuke", "workingSpaceLUT": "linear"},
+    "Root": {"name": "Root", "first_frame": 1, "last_frame": 100, "colorManagement": "Nuke"},
 }
+# The colourspaces of the fake's OCIO config, as the Root's working space menu lists them (some under
+# a family, "Utility/..."); Nuke fills that menu from the config named by $OCIO or the Root's settings.
+_OCIO_COLORSPACES = ["linear", "ACEScg", "Linear Rec.709 (sRGB)", "Utility/sRGB - Texture", "Utility/Raw"]
 
 
 # --- knobs -----------------------------------------------------------------------------------
@@ -390,6 +394,10 @@ class Group(Node):
 
 
 class Root(Group):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._own(Enumeration_Knob("workingSpaceLUT", "working space", _OCIO_COLORSPACES))
+
     def firstFrame(self) -> int:
         return int(self["first_frame"].value())
 

@@ -182,5 +182,6 @@ def test_knobs_become_the_shot(shot: Path, tmp_path: Path) -> None:
     nuke.root()["colorManagement"].setValue("OCIO")
     nuke.root()["workingSpaceLUT"].setValue("ACEScg")
     assert knobs.shot_spec(node, "p.####.exr", (1, 1)).colorspace == "ACEScg"  # Nuke's working space
+    knobs.offer_colorspaces(node)  # the script's config, as when a script opens
     node["colorspace"].setValue("Linear Rec.709 (sRGB)")
     assert knobs.shot_spec(node, "p.####.exr", (1, 1)).colorspace == "Linear Rec.709 (sRGB)"
