@@ -1,6 +1,6 @@
 """Item by item, the Infusion node's knobs in a fake ``nuke`` (no engine unless named): the
 colourspace menu filled from the script's OCIO config, a Source sent by reference when it is an EXR
-Read of scene-linear frames (nothing re-rendered), and the status in the node's label instead of
+Read of scene-linear frames (nothing re-rendered; once through a real engine), and the status in the node's label instead of
 a dialog per node when a script opens and the engine is down."""
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from nuke_support import comp, fake_host, nuke
-from service_support import FIRST, LAST, read_exr, shot_on_disk  # noqa: F401 (fixture)
+from service_support import FIRST, LAST, Engine, read_exr, shot_on_disk  # noqa: F401 (fixture)
 
-from infusion.host_plugins.nuke import knobs, node as infusion_node
+from infusion.host_plugins.common import ResultCache
+from infusion.host_plugins.nuke import graph, knobs, node as infusion_node
 
 
 def test_the_colourspace_menu_is_the_scripts_ocio_config(shot: Path, tmp_path: Path) -> None:
@@ -69,3 +70,16 @@ def test_a_down_engine_on_script_load_shows_on_the_label_without_dialogs(shot: P
     fake_host.pump(until=lambda: all(str(n["status"].value()).startswith("error") for n in nodes), timeout=60)
     assert all("engine_unavailable" in str(n["status"].value()) and n["label"].value() == knobs.LABEL for n in nodes)
     assert fake_host.messages() == []  # no dialog per node
+
+
+@pytest.mark.timeout(120)
+def test_by_reference_runs_on_an_engine_that_sees_the_shot(shot: Path, tmp_path: Path) -> None:
+    with Engine(tmp_path / "store", "--allow-root", str(shot)) as engine:
+        node = comp(shot, engine.endpoint, tmp_path / "cache", by_reference=True, train_steps=40)
+        executed = len(nuke._state.executed)
+        fake_host.press(node, "inpaint")
+        fake_host.pump(until=lambda: str(node["status"].value()).startswith(("done", "failed", "error")))
+        assert str(node["status"].value()).startswith("done"), node["status"].value()
+        assert len(nuke._state.executed) == executed  # the engine read the plate and the matte where they lie
+        cache = ResultCache(str(tmp_path / "cache"), str(node["job"].value()))
+        assert graph.shown(node) == cache.output_pattern() and cache.complete()
