@@ -154,15 +154,19 @@ def reattach(node: nuke.Node, interactive: bool = True) -> None:
 
 def reattach_all() -> None:
     """On script load: every Infusion node offers the script's colourspaces and shows its status in
-    its label; each with a job finds it again (an engine that is down shows on the node, no dialog)."""
+    its label; each with a job finds it again (an engine that is down, or a node made by an older
+    release, shows on the node, no dialog)."""
     for node in nuke.allNodes("Group", recurseGroups=True):
         if not knobs.is_infusion(node):
             continue
         knobs.offer_colorspaces(node)
         if not str(node["label"].value()):
             node["label"].setValue(knobs.LABEL)
-        if str(node["job"].value()):
-            reattach(node, interactive=False)
+        try:
+            if str(node["job"].value()):
+                reattach(node, interactive=False)
+        except RuntimeError as error:  # a node made by an older release lacks internal nodes: say so on it
+            node["status"].setValue(f"error: {error}")
 
 
 def knob_changed(node: nuke.Node, knob: nuke.Knob) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from nuke_support import comp, fake_host, nuke
+from nuke_support import comp, fake_host, finished_job, nuke
 from service_support import FIRST, LAST, Engine, read_exr, shot_on_disk  # noqa: F401 (fixture)
 
 from infusion.host_plugins.common import ResultCache
@@ -70,6 +71,17 @@ def test_a_down_engine_on_script_load_shows_on_the_label_without_dialogs(shot: P
     fake_host.pump(until=lambda: all(str(n["status"].value()).startswith("error") for n in nodes), timeout=60)
     assert all("engine_unavailable" in str(n["status"].value()) and n["label"].value() == knobs.LABEL for n in nodes)
     assert fake_host.messages() == []  # no dialog per node
+
+
+def test_a_node_from_an_older_release_says_so_on_script_load(shot: Path, tmp_path: Path) -> None:
+    node = comp(shot, "tcp://127.0.0.1:9", tmp_path / "cache")
+    cache = finished_job(tmp_path / "cache", "ef" * 6, lambda frame: np.zeros((24, 24, 4), np.float32))
+    node["job"].setValue(cache.job)
+    nuke.toNode("Infusion1.Output").setInput(0, nuke.toNode("Infusion1.Result"))  # its graph had no Merge
+    node._children = [child for child in node._children if child.name() != "Merge"]
+    fake_host.open_script(fake_host.save_script())
+    assert "lost its internal node Merge; create the Infusion node again" in str(nuke.toNode("Infusion1")["status"].value())
+    assert fake_host.messages() == []
 
 
 @pytest.mark.timeout(120)
