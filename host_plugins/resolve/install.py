@@ -11,8 +11,11 @@ Studio's of this OS (:func:`fusion_folders`), those that exist. Into each it wri
 on ``sys.path`` and opens the panel), and ``InfusionPlugin/`` beside ``Scripts/``: the ``infusion``
 package tree (protocol, host_plugins/common, host_plugins/resolve), ``site-packages/`` with pyzmq
 and msgpack installed by the Python that Resolve uses, and ``install.json`` (what to undo). The
-private folder stays out of ``Scripts/``, where Fusion would list its modules as scripts. Standard
-library only: any Python 3.9+ runs it.
+private folder stays out of ``Scripts/``, where Fusion would list its modules as scripts.
+
+Without ``--python`` it finds the Python 3 that Resolve and Fusion load where fusionscript looks
+for it (:func:`host_python`), and after installing it checks that this Python imports pyzmq and
+msgpack from the private folder. Standard library only: any Python 3.9+ runs it.
 """
 from __future__ import annotations
 
@@ -20,9 +23,10 @@ import argparse
 import os
 import platform
 import shutil
+import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 
 from ..plugin_install import (
     InstallError, add_dependency_arguments, copy_sources, install_dependencies, read_manifest, write_manifest)
@@ -44,6 +48,64 @@ from infusion.host_plugins.resolve import panel as _infusion_panel
 
 _infusion_panel.main(globals().get("fu") or globals().get("fusion"), globals().get("comp"), bmd)
 '''
+
+
+PYTHON_HOMES = ("FUSION_PYTHON3_HOME", "FUSION_Python3_Home", "PYTHON3HOME")  # as fusionscript reads them, in order
+UNIX_PYTHON = "/usr/local/bin/python3"  # where fusionscript looks last on macOS and Linux
+IMPORT_CHECK = "import sys; sys.path.insert(0, sys.argv[1]); import zmq, msgpack; print(zmq.__version__)"
+
+
+def _registry_pythons() -> Dict[str, str]:
+    """``{version: InstallPath}`` of the Python 3 installs the Windows registry lists (PEP 514)."""
+    import winreg  # Windows only
+
+    found: Dict[str, str] = {}
+    for hive in (winreg.HKEY_CURRENT_USER, winreg.HKEY_LOCAL_MACHINE):
+        try:
+            core = winreg.OpenKey(hive, r"SOFTWARE\Python\PythonCore")
+        except OSError:
+            continue
+        with core:
+            for index in range(winreg.QueryInfoKey(core)[0]):
+                version = winreg.EnumKey(core, index)
+                try:
+                    found.setdefault(version, winreg.QueryValue(core, version + r"\InstallPath"))
+                except OSError:
+                    continue
+    return found
+
+
+def _version_key(version: str) -> List[int]:
+    return [int(part) if part.isdigit() else 0 for part in version.split("-")[0].split(".")]
+
+
+def host_python(system: str, environ: Mapping[str, str], registry: Callable[[], Dict[str, str]] = _registry_pythons,
+                is_file: Callable[[str], bool] = os.path.isfile) -> Optional[str]:
+    """The Python 3 interpreter Resolve and Fusion load, found as fusionscript finds it: the first home
+    in ``FUSION_PYTHON3_HOME``, then ``PYTHON3HOME`` (each may list several, ``;`` or ``:`` apart) that holds one, then
+    on Windows the newest Python 3 the registry lists, elsewhere ``/usr/local/bin/python3``; None when
+    there is none."""
+    windows = system == "Windows"
+    separator = ";" if windows else ":"
+    homes = [home for name in PYTHON_HOMES for home in environ.get(name, "").split(separator) if home]
+    if windows:
+        listed = registry()
+        homes += [listed[version] for version in sorted(listed, key=_version_key, reverse=True) if _version_key(version)[:1] == [3]]
+    candidates = [os.path.join(home, "python.exe") if windows else os.path.join(home, "bin", "python3") for home in homes]
+    return next((path for path in candidates + ([] if windows else [UNIX_PYTHON]) if is_file(path)), None)
+
+
+def check_import(python: str, site: Path) -> str:
+    """Run ``python`` importing pyzmq and msgpack with ``site`` first on its path; pyzmq's version, or
+    InstallError with what Python said."""
+    try:
+        done = subprocess.run([python, "-c", IMPORT_CHECK, str(site)], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise InstallError(f"could not run {python} to check the install: {error}") from error
+    if done.returncode != 0:
+        raise InstallError(f"{python} cannot import pyzmq and msgpack from {site} (is it the Python Resolve uses? "
+                           f"name it with --python):\n{(done.stdout + done.stderr)[-2000:]}")
+    return done.stdout.strip()
 
 
 def fusion_folders(system: str, home: Path, environ: Mapping[str, str]) -> Dict[str, Path]:
@@ -109,11 +171,20 @@ def _install_one(folder: Path, site_from: Optional[Path], python: str, wheels: O
 
 def install(targets: List[Path], python: str, wheels: Optional[str] = None, python_version: Optional[str] = None,
             deps: bool = True) -> List[Path]:
-    """Install into each Fusion folder of ``targets`` (pip runs once; the others get a copy); the plugin folders."""
+    """Install into each Fusion folder of ``targets`` (pip runs once; the others get a copy); the plugin
+    folders. Then ``python`` must import pyzmq and msgpack from them (not checked with ``python_version``:
+    that Python fetched wheels for another), else everything installed is removed and InstallError."""
     plugins: List[Path] = []
-    for folder in targets:
-        site_from = plugins[0] / "site-packages" if plugins else None
-        plugins.append(_install_one(folder.absolute(), site_from, python, wheels, python_version, deps))
+    try:
+        for folder in targets:
+            site_from = plugins[0] / "site-packages" if plugins else None
+            plugins.append(_install_one(folder.absolute(), site_from, python, wheels, python_version, deps))
+        if plugins and not python_version:
+            check_import(python, plugins[0] / "site-packages")
+    except BaseException:
+        for plugin in plugins:
+            uninstall(plugin.parent)
+        raise
     return plugins
 
 
@@ -135,7 +206,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infusion.host_plugins.resolve.install", description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", type=Path, action="append",
                         help="a Fusion folder (the one holding Scripts/); repeatable; default: Resolve's and Fusion Studio's")
-    add_dependency_arguments(parser, sys.executable, "Resolve", "the version Resolve's console prints for sys.version, e.g. 3.10")
+    add_dependency_arguments(parser, "", "Resolve", "the version Resolve's console prints for sys.version, e.g. 3.10")
     parser.add_argument("--uninstall", action="store_true", help="remove what install added")
     args = parser.parse_args(argv)
     try:
@@ -144,10 +215,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             for folder in targets:
                 print(f"removed Infusion from {folder}" if uninstall(folder) else f"nothing of Infusion's in {folder}")
             return 0
-        plugins = install(args.target or default_targets(), args.python, args.wheels, args.python_version, deps=not args.no_deps)
+        python = args.python or host_python(platform.system(), os.environ)
+        if not python:
+            raise InstallError("found no Python 3 where Resolve looks (FUSION_PYTHON3_HOME, PYTHON3HOME, "
+                               f"{'the registry' if platform.system() == 'Windows' else UNIX_PYTHON}): name it with --python")
+        plugins = install(args.target or default_targets(), python, args.wheels, args.python_version, deps=not args.no_deps)
     except (InstallError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not args.python_version:
+        print(f"checked: {python} imports pyzmq and msgpack")
     for plugin in plugins:
         print(f"installed Infusion in {plugin.parent}: Workspace > Scripts > Infusion on the Fusion page")
     return 0

@@ -1,6 +1,14 @@
 """The Resolve/Fusion installer on temporary home folders laid out as on Linux, macOS and Windows:
-what it writes where, that pip runs once with the chosen interpreter, that the installed script
-opens the panel in (fake) Fusion on its own, and that uninstall leaves every byte as it was."""
+what it writes where, that pip runs once with the chosen interpreter (or the one fusionscript would
+load), that this interpreter must import pyzmq and msgpack afterwards, that the installed script
+opens the panel in (fake) Fusion on its own, and that uninstall leaves every byte as it was.
+
+Where fusionscript looks for Python 3: ``FUSION_PYTHON3_HOME`` (ynput/ayon-fusion
+``hooks/pre_fusion_setup.py`` sets it for Fusion 18+ and accepts several homes ``os.pathsep``
+apart; ``addon.py``'s FUSION_VERSIONS_DICT), ``PYTHON3HOME`` beside ``FUSION_Python3_Home`` in a
+pipeline's list of the variables Resolve/Fusion read (the code index), the registry's PEP 514
+``PythonCore\\X.Y\\InstallPath`` on Windows (as nodejs ``tools/msvs/find_python.cmd`` reads it), and
+``/usr/local/bin/python3`` (the issue's word; not found in a public description)."""
 from __future__ import annotations
 
 import json
@@ -34,6 +42,18 @@ print(json.dumps({"modules": [panel.__file__, client.__file__], "items": sorted(
 """
 
 
+def resolve_python(folder: Path, exit_code: int = 0, imports: bool = True) -> Path:
+    """fake_python (pip) that also answers the installer's import check: pyzmq's version, or the
+    ModuleNotFoundError a Python without it prints."""
+    pip = fake_python(folder, exit_code)
+    script = folder / "resolve_python"
+    script.write_text(f"#!{sys.executable}\nimport runpy, sys\nif sys.argv[1] == '-c':\n"
+                      f"    print('26.0.0' if {imports} else \"ModuleNotFoundError: No module named 'zmq'\")\n"
+                      f"    sys.exit(0 if {imports} else 1)\nrunpy.run_path({str(pip)!r}, run_name='__main__')\n")
+    script.chmod(0o755)
+    return script
+
+
 @pytest.mark.parametrize("system", sorted(EXPECTED))
 def test_install_into_resolve_and_fusion_studio_then_uninstall(tmp_path: Path, system: str) -> None:
     home = tmp_path / "home"
@@ -44,7 +64,7 @@ def test_install_into_resolve_and_fusion_studio_then_uninstall(tmp_path: Path, s
     (resolve / "Scripts" / "Comp" / "Mine.lua").write_text("print('the user's own')")
     fusion.mkdir(parents=True)  # Fusion Studio started once, no Scripts/ yet
     before = snapshot(home)
-    python = fake_python(tmp_path)
+    python = resolve_python(tmp_path)
 
     plugins = install.install(install.default_targets(system, home, environ), str(python), wheels=str(tmp_path / "wheels"))
     assert plugins == [resolve / install.PLUGIN, fusion / install.PLUGIN]
@@ -71,10 +91,15 @@ def test_the_command_installs_what_starts_in_fusion_on_its_own(tmp_path: Path) -
     resolve = home / EXPECTED["Linux"][0]
     resolve.mkdir(parents=True)  # Resolve started once; no Fusion Studio here
     env = dict(os.environ, HOME=str(home))
-    command = [sys.executable, "-m", "infusion.host_plugins.resolve.install", "--python", str(fake_python(tmp_path))]
+    python_home = tmp_path / "python3"  # no --python: the one FUSION_PYTHON3_HOME names, as fusionscript loads it
+    (python_home / "bin").mkdir(parents=True)
+    resolve_python(tmp_path).rename(python_home / "bin" / "python3")
+    env["FUSION_PYTHON3_HOME"] = os.pathsep.join([str(tmp_path / "gone"), str(python_home)])
+    command = [sys.executable, "-m", "infusion.host_plugins.resolve.install"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"installed Infusion in {resolve}: Workspace > Scripts > Infusion on the Fusion page"
+    assert done.stdout.strip().splitlines() == [f"checked: {python_home / 'bin' / 'python3'} imports pyzmq and msgpack",
+                                                f"installed Infusion in {resolve}: Workspace > Scripts > Infusion on the Fusion page"]
     plugin = resolve / install.PLUGIN
 
     # Fusion runs the script with fu, comp and bmd; no site processing: only the installed copy of
@@ -96,11 +121,30 @@ def test_the_command_installs_what_starts_in_fusion_on_its_own(tmp_path: Path) -
 def test_failures_leave_nothing_behind(tmp_path: Path) -> None:
     folder = tmp_path / "Fusion"
     with pytest.raises(install.InstallError, match="pip says no"):
-        install.install([folder], str(fake_python(tmp_path, exit_code=1)))
+        install.install([folder], str(resolve_python(tmp_path, exit_code=1)))
     assert not folder.exists()
+    with pytest.raises(install.InstallError, match="cannot import pyzmq and msgpack"):  # pip ran, its Python cannot import them
+        install.install([folder, tmp_path / "Fusion Studio"], str(resolve_python(tmp_path, imports=False)))
+    assert not folder.exists() and not (tmp_path / "Fusion Studio").exists()
     (folder / "Scripts" / "Comp").mkdir(parents=True)
     (folder / "Scripts" / "Comp" / install.SCRIPT).write_text("the user's own Infusion.py")
-    assert install.main(["--target", str(folder), "--no-deps"]) == 2  # a script it did not write stays
+    assert install.main(["--target", str(folder), "--no-deps", "--python", str(resolve_python(tmp_path))]) == 2  # a script it did not write stays
     assert sorted(p.name for p in folder.iterdir()) == ["Scripts"]
     with pytest.raises(install.InstallError, match="start Resolve or Fusion once"):
         install.default_targets("Linux", tmp_path / "nobody", {})
+
+
+@pytest.mark.parametrize("system, environ, registry, expected", [
+    ("Linux", {"FUSION_PYTHON3_HOME": "/gone:/opt/py310", "PYTHON3HOME": "/opt/py39"}, {}, "/opt/py310/bin/python3"),
+    ("Darwin", {"PYTHON3HOME": "/Library/Frameworks/Python.framework/Versions/3.10"}, {},
+     "/Library/Frameworks/Python.framework/Versions/3.10/bin/python3"),
+    ("Linux", {}, {}, install.UNIX_PYTHON),
+    ("Windows", {"FUSION_Python3_Home": r"C:\Py36"}, {"3.11": r"C:\Py311"}, r"C:\Py36" + "/python.exe"),
+    ("Windows", {}, {"2.7": r"C:\Py27", "3.9": r"C:\Py39", "3.11-32": r"C:\Py311"}, r"C:\Py311" + "/python.exe"),
+    ("Windows", {}, {}, None),
+])
+def test_the_host_python_is_found_where_fusionscript_looks(system, environ, registry, expected) -> None:
+    present = {"/opt/py310/bin/python3", "/opt/py39/bin/python3", install.UNIX_PYTHON,
+               "/Library/Frameworks/Python.framework/Versions/3.10/bin/python3",
+               r"C:\Py36" + "/python.exe", r"C:\Py39" + "/python.exe", r"C:\Py311" + "/python.exe", r"C:\Py27" + "/python.exe"}
+    assert install.host_python(system, environ, lambda: registry, present.__contains__) == expected
