@@ -183,9 +183,29 @@ class EngineClient:
         """The job's summary: state, progress, frames done, error."""
         return self._request(m.STATUS, job=job)["job"]
 
-    def jobs(self) -> List[Dict[str, Any]]:
-        """Summaries of every job in the engine's store, newest first."""
-        return self._request(m.LIST)["jobs"]
+    def jobs_page(self, limit: int = m.DEFAULT_LIST_PAGE, after: Optional[str] = None) -> Dict[str, Any]:
+        """One page of job summaries, newest first: ``{"jobs": [...], "next": cursor or None, "total": n}``;
+        pass ``next`` as ``after`` for the page that follows (None: this was the last)."""
+        reply = self._request(m.LIST, limit=limit, after=after)
+        return {"jobs": reply["jobs"], "next": reply.get("next"), "total": reply.get("total", len(reply["jobs"]))}
+
+    def jobs(self, limit: Optional[int] = None) -> List[Dict[str, Any]]:
+        """Summaries of the engine's jobs, newest first: every one, or the newest ``limit``, page by page."""
+        found: List[Dict[str, Any]] = []
+        after: Optional[str] = None
+        while limit is None or len(found) < limit:
+            wanted = m.MAX_LIST_PAGE if limit is None else min(m.MAX_LIST_PAGE, limit - len(found))
+            page = self.jobs_page(wanted, after)
+            found.extend(page["jobs"])
+            after = page["next"]
+            if after is None:
+                break
+        return found
+
+    def purge(self, older_than: float) -> int:
+        """Delete the finished jobs (done, failed, cancelled) that ended more than ``older_than``
+        seconds ago, with their files; how many were deleted."""
+        return self._request(m.PURGE, older_than=older_than)["purged"]
 
     def cancel(self, job: str) -> Dict[str, Any]:
         """Stop the job now (kept in the store; submitting it again resumes it); returns its summary."""

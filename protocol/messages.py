@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -21,6 +22,14 @@ PROTOCOL_VERSION = 1
 MAX_FRAMES_PER_SHOT = 10_000
 MAX_TEXT = 4_096  # characters in any string field (paths included)
 JOB_ID = re.compile(r"[0-9a-f]{8,64}")
+# ``list`` replies a page of job summaries; every text in a summary is capped, so a full page of
+# the largest summaries fits in a header (tests/service/test_job_store.py checks it).
+DEFAULT_LIST_PAGE = 100
+MAX_LIST_PAGE = 200
+MAX_LABEL = 64  # characters of a summary's preset label and error code
+MAX_SUMMARY_MESSAGE = 500  # characters of a summary's error message
+LIST_CURSOR = re.compile(r"[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?/[0-9a-f]{8,64}")  # where a page ends: created/job
+MAX_AGE = 100 * 365 * 86400.0  # seconds: the most a purge's ``older_than`` may say
 
 
 class ErrorCode:
@@ -57,10 +66,11 @@ class ProtocolError(Exception):
 # --- Message types ---------------------------------------------------------------------------
 
 # Client -> engine.
-HELLO, PING, SUBMIT, CANCEL, STATUS, LIST, ATTACH, DETACH, FETCH = (
-    "hello", "ping", "submit", "cancel", "status", "list", "attach", "detach", "fetch")
+HELLO, PING, SUBMIT, CANCEL, STATUS, LIST, ATTACH, DETACH, FETCH, PURGE = (
+    "hello", "ping", "submit", "cancel", "status", "list", "attach", "detach", "fetch", "purge")
 # Engine -> client: replies.
-WELCOME, PONG, ACCEPTED, JOB, JOBS, DATA, ERROR = "welcome", "pong", "accepted", "job", "jobs", "data", "error"
+WELCOME, PONG, ACCEPTED, JOB, JOBS, DATA, PURGED, ERROR = (
+    "welcome", "pong", "accepted", "job", "jobs", "data", "purged", "error")
 # Engine -> client: unsolicited.
 HEARTBEAT = "heartbeat"
 # Engine -> client: job events (carry ``job``; all but ``progress`` carry ``seq``, 1, 2, 3... per job).
@@ -69,6 +79,7 @@ PROGRESS, PREVIEW, FRAME, DONE, FAILED, CANCELLED = "progress", "preview", "fram
 JOB_EVENTS = (PROGRESS, PREVIEW, FRAME, DONE, FAILED, CANCELLED)
 TERMINAL_EVENTS = (DONE, FAILED, CANCELLED)
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+FINISHED_STATES = ("done", "failed", "cancelled")  # what a purge may delete
 INPUT_MODES = ("value", "reference")
 PAYLOAD_ROLES = ("plate", "matte")
 
@@ -216,7 +227,10 @@ REQUESTS: Dict[str, Schema] = {
              "payloads": optional(payload_list, [])},
     CANCEL: {"job": JOB_FIELD},
     STATUS: {"job": JOB_FIELD},
-    LIST: {},
+    # A page of summaries, newest first: ``after`` is the previous page's ``next`` (nil: the first page).
+    LIST: {"limit": optional(integer(1, MAX_LIST_PAGE), DEFAULT_LIST_PAGE), "after": optional(text(128, LIST_CURSOR))},
+    # Delete the finished jobs (FINISHED_STATES) that ended more than ``older_than`` seconds ago.
+    PURGE: {"older_than": required(number(0, MAX_AGE))},
     ATTACH: {"job": JOB_FIELD, "since": optional(integer(0, 2**62), 0)},
     DETACH: {"job": JOB_FIELD},
     # variant: 1..K, 0 for the mean of K > 1 variants; interval: a preview of that interval instead of the result.
@@ -289,6 +303,24 @@ def check_payload_plan(fields: Dict[str, Any], parts: int) -> None:
         extra = sorted(set(seen) - wanted)[:3]
         raise ProtocolError(ErrorCode.MISSING_PAYLOAD, f"payloads must cover {', '.join(roles)} frames {first}-{last} once each "
                             f"(missing e.g. {missing}, unexpected e.g. {extra})", "payloads")
+
+
+def list_cursor(created: float, job: str) -> str:
+    """The ``next`` of a ``jobs`` page whose last job is ``job``, created at ``created``."""
+    return f"{created!r}/{job}"
+
+
+def cursor_position(cursor: str) -> Tuple[float, str]:
+    """(created, job) of a cursor that :data:`LIST_CURSOR` accepted."""
+    created, job = cursor.split("/")
+    return float(created), job
+
+
+def printable(value: Any, limit: int) -> str:
+    """``value`` as text safe on a terminal: every control or format character (escape sequences,
+    carriage returns, bidirectional overrides) shown as U+FFFD, cut to ``limit`` characters ("..." marks a cut)."""
+    shown = "".join("\ufffd" if unicodedata.category(c).startswith("C") else c for c in str(value))
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def header(kind: str, parts: int = 0, **fields: Any) -> Dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any, Optional, TextIO, Tuple
 
 from infusion.protocol.client import CurveKeys, EngineClient
 from infusion.protocol.files import write_atomically
+from infusion.protocol.messages import MAX_LABEL, MAX_TEXT, printable
 from infusion.protocol.progress import preview_text, progress_text
 
 from ..plates.shot import output_patterns
@@ -54,7 +55,8 @@ def follow(client: EngineClient, job: str, out: Optional[str], since: int = 0, l
         elif event.type == "done":
             return 0
         elif event.type == "failed":
-            print(f"job {job} failed: {fields['code']}: {fields['message']}", file=log, flush=True)
+            print(f"job {job} failed: {printable(fields['code'], MAX_LABEL)}: {printable(fields['message'], MAX_TEXT)}",
+                  file=log, flush=True)
             return 1
         elif event.type == "cancelled":
             print(f"job {job} was cancelled", file=log, flush=True)

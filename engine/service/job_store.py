@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Collection, Dict, List, Optional, Tuple
 
 import msgpack
 
@@ -107,15 +107,25 @@ class Job:
         return None
 
     def summary(self) -> Dict[str, Any]:
+        """The job as ``status`` and ``list`` show it; its texts capped and printable (a record or state
+        edited on disk, or written by an older engine, may hold any label)."""
         progress = self.progress or {}
         frames = self.record["shot"]["frames"]
         done_frames = {e["frame"] for e in self.events if e["type"] == m.FRAME}
         fraction = 1.0 if self.state == "done" else progress.get("progress", 0.0)
+        label = self.record["settings"].get("preset")
+        error = None if self.error is None else {"code": m.printable(self.error.get("code"), m.MAX_LABEL),
+                                                 "message": m.printable(self.error.get("message"), m.MAX_SUMMARY_MESSAGE)}
         return {"job": self.id, "state": self.state, "created": self.created, "updated": self.updated,
-                "frames": frames, "preset": self.record["settings"].get("preset"), "inputs": self.record["inputs"],
-                "device": self.device if self.state == "running" else None,
+                "frames": frames, "preset": None if label is None else m.printable(label, m.MAX_LABEL),
+                "inputs": self.record["inputs"], "device": self.device if self.state == "running" else None,
                 "interval": progress.get("interval"), "intervals": progress.get("intervals") or self.record["settings"]["intervals"],
-                "progress": fraction, "frames_done": len(done_frames), "seq": self.seq, "error": self.error}
+                "progress": fraction, "frames_done": len(done_frames), "seq": self.seq, "error": error}
+
+    @property
+    def order(self) -> Tuple[float, str]:
+        """Where the job stands in a list, newest first (ties by id)."""
+        return -self.created, self.id
 
 
 class JobStore:
@@ -163,9 +173,19 @@ class JobStore:
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.state in UNFINISHED), key=lambda j: j.created)
 
-    def summaries(self) -> List[Dict[str, Any]]:
+    def page(self, limit: int, after: Optional[str]) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+        """Up to ``limit`` summaries, newest first, from after the cursor ``after`` (None: the newest);
+        the cursor of the next page (None after the last) and how many jobs the store holds."""
+        start: Optional[Tuple[float, str]] = None
+        if after is not None:
+            created, last = m.cursor_position(after)
+            start = (-created, last)
         with self._lock:
-            return [j.summary() for j in sorted(self._jobs.values(), key=lambda j: -j.created)]
+            jobs = sorted((j for j in self._jobs.values() if start is None or j.order > start), key=lambda j: j.order)
+            shown = jobs[:limit]
+            more = len(jobs) > limit
+            return ([j.summary() for j in shown], m.list_cursor(shown[-1].created, shown[-1].id) if more else None,
+                    len(self._jobs))
 
     def summary(self, job_id: str) -> Dict[str, Any]:
         with self._lock:
@@ -199,6 +219,26 @@ class JobStore:
         with self._lock:
             self._jobs[job_id] = job
         return job
+
+    def take_finished(self, cutoff: float, busy: Collection[str]) -> List[Path]:
+        """Take out of the store every finished job that ended before ``cutoff`` (unix seconds) and is
+        not ``busy`` (a cancelled run still unwinding): each folder renamed hidden (so gone at the next
+        start if the engine dies now); those folders, for :meth:`delete`."""
+        with self._create_lock, self._lock:
+            taken = [job for job in self._jobs.values()
+                     if job.state in m.FINISHED_STATES and job.updated < cutoff and job.id not in busy]
+            hidden = [self.jobs_dir / f".purged.{job.id}" for job in taken]
+            for job, folder in zip(taken, hidden):
+                os.replace(job.folder, folder)
+                del self._jobs[job.id]
+            fsync_directory(self.jobs_dir)
+            return hidden
+
+    @staticmethod
+    def delete(folders: List[Path]) -> None:
+        """Delete the folders :meth:`take_finished` took (slow; no lock held)."""
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def set_state(self, job: Job, state: str, error: Optional[Dict[str, str]] = None, device: Optional[str] = None) -> None:
         with self._lock:

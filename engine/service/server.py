@@ -2,7 +2,7 @@
 
 The loop reads a request, validates it (protocol/messages.py), answers from memory (hello, ping,
 status, list, cancel, attach) or hands slow work (writing submitted inputs, reading frames to
-fetch) to a small thread pool, and forwards what the workers publish to the clients attached to
+fetch, deleting purged jobs) to a small thread pool, and forwards what the workers publish to the clients attached to
 each job. Anything a client sends that is wrong gets an ``error`` reply to that client only.
 """
 from __future__ import annotations
@@ -133,7 +133,7 @@ class Service:
         self.handlers: Dict[str, Callable[[Route, Request, List[wire.Payload]], None]] = {
             m.HELLO: self._hello, m.PING: self._ping, m.SUBMIT: self._submit, m.STATUS: self._status,
             m.LIST: self._list, m.CANCEL: self._cancel, m.ATTACH: self._attach, m.DETACH: self._detach,
-            m.FETCH: self._fetch,
+            m.FETCH: self._fetch, m.PURGE: self._purge,
         }
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -274,7 +274,12 @@ class Service:
         self._reply(peer, request, m.JOB, job=self.store.summary(request.fields["job"]))
 
     def _list(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
-        self._reply(peer, request, m.JOBS, jobs=self.store.summaries())
+        jobs, after, total = self.store.page(request.fields["limit"], request.fields["after"])
+        self._reply(peer, request, m.JOBS, jobs=jobs, next=after, total=total)
+
+    def _purge(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        cutoff = time.time() - request.fields["older_than"]
+        self._in_pool(peer, request, lambda: (m.PURGED, {"purged": self.workers.purge(cutoff)}, []))
 
     def _cancel(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         job = self.store.get(request.fields["job"])
@@ -322,6 +327,10 @@ class Service:
                                 f"variant {fields['variant']} (yet)", "frame")
 
         def read() -> Tuple[str, Dict[str, Any], List[bytes]]:
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"job {job.id} was purged", "job") from None
             return m.DATA, {"job": job.id, "frame": fields["frame"], "variant": fields["variant"],
-                            "interval": fields["interval"]}, [path.read_bytes()]
+                            "interval": fields["interval"]}, [data]
         self._in_pool(peer, request, read)

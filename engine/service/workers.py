@@ -64,8 +64,12 @@ class Workers:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def enqueue(self, job: Job) -> None:
-        """Queue ``job`` on the least busy device (again, if it had been cancelled or had failed)."""
+        """Queue ``job`` on the least busy device (again, if it had been cancelled or had failed);
+        NOT_FOUND if it was purged meanwhile (a submit that found it as it was being deleted)."""
         with self.lock:
+            if self.store.find(job.id) is not job:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"job {job.id} was purged as it was submitted again: "
+                                    "submit it once more", "job")
             if job.state in ("failed", "cancelled"):
                 job.deaths = 0  # submitted again: a quarantined job gets its retries back
             if job.state != "queued":
@@ -75,6 +79,13 @@ class Workers:
                 return
             device = min(self.queues, key=lambda d: self.queues[d].qsize() + list(self.running.values()).count(d))
             self.queues[device].put(job.id)
+
+    def purge(self, cutoff: float) -> int:
+        """Delete the finished jobs that ended before ``cutoff`` but those still unwinding; how many."""
+        with self.lock:
+            taken = self.store.take_finished(cutoff, set(self.running) | self.requeue)
+        self.store.delete(taken)
+        return len(taken)
 
     def cancel(self, job: Job) -> None:
         """Stop ``job`` now: it is marked cancelled at once; a running one stops at its next step."""

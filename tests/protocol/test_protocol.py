@@ -110,3 +110,23 @@ def test_protocol_imports_without_numpy_or_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_list_pages_default_when_not_asked_and_refuse_bad_pages() -> None:
+    assert m.validate_request(header("list"), 0).fields == {"limit": m.DEFAULT_LIST_PAGE, "after": None}  # the old form
+    cursor = m.list_cursor(1764634807.123456, "ab" * 12)
+    assert m.cursor_position(m.validate_request(header("list", limit=5, after=cursor), 0).fields["after"]) == (
+        1764634807.123456, "ab" * 12)
+    for bad in ({"limit": 0}, {"limit": m.MAX_LIST_PAGE + 1}, {"after": "1.5/../x"}, {"after": "x" * 200}):
+        with pytest.raises(ProtocolError) as caught:
+            m.validate_request(header("list", **bad), 0)
+        assert caught.value.code == ErrorCode.BAD_FIELD and caught.value.field == next(iter(bad))
+    assert m.validate_request(header("purge", older_than=86400), 0).fields == {"older_than": 86400.0}
+    assert code_of(header("purge")) == code_of(header("purge", older_than=-1)) == ErrorCode.BAD_FIELD
+
+
+def test_printable_shows_control_and_format_characters_as_replacements_and_caps_the_length() -> None:
+    forged = "test\x1b[2J\x1b[H\r\nab12  done  100%\u202eevil\t"
+    shown = m.printable(forged, 200)
+    assert shown == "test\ufffd[2J\ufffd[H\ufffd\ufffdab12  done  100%\ufffdevil\ufffd"
+    assert m.printable("x" * 100, m.MAX_LABEL) == "x" * (m.MAX_LABEL - 3) + "..." and m.printable(None, 8) == "None"

@@ -1,20 +1,28 @@
 """Issue 16: ``infusion serve`` under attack, each break on a real engine process."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, List
 
+import msgpack
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+import zmq
 
 from infusion.engine.method.presets import preset
 from infusion.engine.service.intake import plan_submit, with_defaults
 from infusion.engine.service.job_store import JobStore
-from infusion.protocol.client import EngineClient, JobEvent
-from infusion.protocol.messages import validate_request, header
+from infusion.protocol import messages as m
+from infusion.protocol import wire
+from infusion.protocol.client import EngineClient, EngineError, JobEvent
+from infusion.protocol.messages import DEFAULT_LIST_PAGE, MAX_LABEL, validate_request, header
 
 from service_support import FIRST, LAST, SIZE, Engine, make_shot, read_exr, wait_for, write_exr
 
@@ -218,3 +226,85 @@ def test_a_full_store_fails_the_job_as_store_full_and_the_worker_serves_on(tmp_p
                               preset="test", settings={"refine_levels": 0}, by_reference=True)["job"]
         assert list(client.events(after))[-1].type == "done"  # the worker outlived the full store
         client.close()
+
+
+FORGED = "test\x1b[2J\x1b[H\r\n" + "f" * 24 + "  done      100%  frames 1-1  standard  2020-01-01 00:00"
+
+
+def write_finished_jobs(store: Path, count: int, ended: float, label: str = "test") -> List[str]:
+    """``count`` done jobs written straight into ``store`` (as an engine that ran them would leave
+    them, without its fsyncs: thousands in seconds), created one second apart, ended at ``ended``."""
+    jobs = []
+    for index in range(count):
+        job = hashlib.sha256(f"{ended}/{index}".encode()).hexdigest()[:24]
+        folder = store / "jobs" / job
+        folder.mkdir(parents=True)
+        record = {"inputs": "value", "shot": {"frames": [1, 1]}, "settings": {"intervals": 2, "preset": label}}
+        (folder / "job.msgpack").write_bytes(msgpack.packb(record))
+        state = {"state": "done", "created": ended - 86400 - index, "updated": ended, "error": None}
+        (folder / "state.msgpack").write_bytes(msgpack.packb(state))
+        jobs.append(job)
+    return jobs
+
+
+def jobs_command(endpoint: str, *arguments: str) -> subprocess.CompletedProcess:
+    """``infusion jobs`` as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "infusion.engine.cli", "jobs", "--engine", endpoint, *arguments],
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+
+def test_list_pages_a_store_of_thousands_of_jobs_with_huge_forged_labels(tmp_path: Path) -> None:
+    """Issue 16, break 6: 265 jobs with 4,000-character labels (or about 5,400 of any) made the one
+    ``jobs`` reply exceed the header cap, so ``list`` failed for good; a label's control characters
+    cleared the terminal and forged a row. Now the reply is a page, each label capped and printable."""
+    store, now = tmp_path / "store", time.time()
+    forged = write_finished_jobs(store, 300, now, label=FORGED * 60)  # 4,800 characters each
+    plain = write_finished_jobs(store, 5700, now - 1)
+    with Engine(store) as engine:
+        client = EngineClient(engine.endpoint, timeout=30)
+        client.connect()
+        listed = client.jobs()
+        page = client.jobs_page()
+        socket = zmq.Context.instance().socket(zmq.DEALER)  # the request as older clients send it: no paging fields
+        socket.linger = 0
+        socket.connect(engine.endpoint)
+        wire.send(socket, header("list", id=1))
+        assert socket.poll(30_000)
+        old_form = wire.receive(socket)[1].header
+        socket.close()
+        shown = jobs_command(engine.endpoint)
+        client.close()
+    assert len(listed) == 6000 and {j["job"] for j in listed} == set(forged + plain)
+    assert [j["created"] for j in listed] == sorted((j["created"] for j in listed), reverse=True)
+    assert len(page["jobs"]) == DEFAULT_LIST_PAGE and page["total"] == 6000 and page["next"] is not None
+    assert old_form["type"] == "jobs" and len(old_form["jobs"]) == DEFAULT_LIST_PAGE and old_form["next"] is not None
+    labels = {j["preset"] for j in listed}
+    assert labels == {"test", m.printable(FORGED * 60, MAX_LABEL)} and all(len(label) <= MAX_LABEL for label in labels)
+    assert shown.returncode == 0, shown.stderr
+    rows = shown.stdout.splitlines()
+    assert len(rows) == 6000 and not any(c in shown.stdout for c in "\x1b\r")
+    assert [row.split()[0] for row in rows] == [j["job"] for j in listed]  # no forged row
+
+
+def test_purge_deletes_finished_jobs_older_than_an_age_and_keeps_the_rest(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    store, now = tmp_path / "store", time.time()
+    old = write_finished_jobs(store, 400, now - 3 * 86400)
+    recent = write_finished_jobs(store, 100, now - 3600)
+    running = store_job(store, tmp_path / "shot", train_steps=10**6)
+    with Engine(store) as engine:
+        client = EngineClient(engine.endpoint, timeout=30)
+        client.connect()
+        wait_for(lambda: client.status(running)["state"] == "running")
+        purged = jobs_command(engine.endpoint, "--purge-older-than", "2d")
+        left = {j["job"] for j in client.jobs()}
+        with pytest.raises(EngineError) as caught:
+            client.status(old[0])
+        assert client.purge(0) == len(recent)  # every finished job; the running one stays
+        assert client.status(running)["state"] == "running"
+        refused = jobs_command(engine.endpoint, "--purge-older-than", "soon")
+        client.close()
+    assert purged.returncode == 0 and purged.stdout.strip() == "purged 400 finished jobs", purged.stderr
+    assert left == set(recent) | {running} and caught.value.code == "not_found"
+    assert sorted(p.name for p in (store / "jobs").iterdir()) == [running]
+    assert refused.returncode == 2 and "'soon' is not an age such as 30d, 12h, 90m or 45s" in refused.stderr
