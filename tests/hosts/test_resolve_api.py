@@ -96,6 +96,8 @@ def session(tmp_path_factory) -> List[calls.Call]:
     host.click("Cancel")
     host.click("RefreshTools")
     host.close()
+    assert [t._regid for t in comp._tools].count("Saver") == 1 and not comp._rendering  # the render stopped, its Savers gone
+    assert comp.GetAttrs()["COMPN_RenderStart"] == FIRST and comp.dialogs == []
     panel.main(host.fusion, None, fake_fusion.BMD())  # a script run without a comp: Fusion's current one
     shutil.rmtree(root / "farm")
     return list(calls.log)
