@@ -142,9 +142,10 @@ def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int], matte: Optio
 
 def exr_read(node: Optional[nuke.Node], frames: Tuple[int, int]) -> Optional[str]:
     """The absolute EXR pattern of ``node`` when it is a Read whose files hold ``frames`` unconverted
-    (raw, or read as the working space or a scene-linear role), else None."""
-    if node is None or node.Class() != "Read" or node["disable"].value():
-        return None
+    (raw, or read as the working space or a scene-linear role) under the same frame numbers (no
+    offset), else None."""
+    if node is None or node.Class() != "Read" or node["disable"].value() or str(node["frame"].value()).strip():
+        return None  # a Read with a frame offset shows other files than its frame numbers name
     path = str(node["file"].value())
     if not path.lower().endswith(".exr") or not os.path.isabs(path):
         return None

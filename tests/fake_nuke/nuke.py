@@ -24,13 +24,14 @@ _NUKE_TO_EXR = {nuke_name: exr for exr, nuke_name in _EXR_TO_NUKE.items()}
 _CHANNEL_SETS = {"alpha": ("rgba.alpha",), "rgb": ("rgba.red", "rgba.green", "rgba.blue"), "rgba": ("rgba.red", "rgba.green", "rgba.blue", "rgba.alpha")}
 # The knobs each node class has (name: default), besides name, disable, knobChanged, label, xpos, ypos.
 # Reference Guide pages: Read (on_error "missing frames": error, black, checkerboard, nearest frame;
-# colorspace: "default (linear)" for an EXR under Nuke's default colour management),
+# colorspace: "default (linear)" for an EXR under Nuke's default colour management; frame_mode and
+# frame: an offset or start frame, empty by default; the fake reads no offset),
 # Keymix (channels: copied from A, the others from B; maskChannel; invertMask; mix: dissolves from B
 # at 0 to the full effect at 1; bbox: union, B, A), TimeClip (first, last; before and after: hold,
 # loop, bounce, black).
 _CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
     "Read": {"file": "", "first": 1, "last": 1, "origfirst": 1, "origlast": 1, "raw": False, "on_error": "error",
-             "colorspace": "default (linear)"},
+             "colorspace": "default (linear)", "frame_mode": "start at", "frame": ""},
     "Write": {"file": "", "file_type": "", "channels": "rgb", "datatype": "16 bit half", "raw": False,
               "create_directories": False},
     "Copy": {"from0": "rgba.alpha", "to0": "rgba.alpha"},
@@ -591,6 +592,8 @@ def _frame_file(pattern: str, frame: int) -> str:
 
 
 def _read_exr(node: Node, frame: int) -> Dict[str, np.ndarray]:
+    if str(node["frame"].value()):
+        raise RuntimeError("the fake Read reads no frame offset")
     frame = min(max(frame, int(node["first"].value())), int(node["last"].value()))
     image = oiio.ImageInput.open(_frame_file(str(node["file"].value()), frame))
     if image is None:

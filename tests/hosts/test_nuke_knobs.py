@@ -55,6 +55,9 @@ def test_an_exr_read_source_goes_by_reference_without_a_render(shot: Path, tmp_p
     spec = infusion_node._shot(node, str(tmp_path / "inputs"))
     assert (spec.plate, spec.matte, spec.by_reference) == (str(tmp_path / "inputs" / "plate.####.exr"), None, False)
     nuke.toNode("Plate")["colorspace"].setValue("default (linear)")
+    nuke.toNode("Plate")["frame"].setValue("10")  # a frame offset: frame N is another file than N's
+    assert knobs.exr_read(nuke.toNode("Plate"), (FIRST, LAST)) is None
+    nuke.toNode("Plate")["frame"].setValue("")
     node["by_reference"].setValue(False)
     assert not infusion_node._shot(node, str(tmp_path / "inputs")).by_reference
 
