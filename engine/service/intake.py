@@ -4,16 +4,18 @@ The job id is a digest of everything that changes the result: the input files (t
 value; the file opened, its size and modification time by reference), the frame range, the matte
 channel, the options and the result-changing settings. Submitting the same again finds the job.
 
-Inputs by reference are copied into the job's ``inputs/`` folder at intake, each file opened once
-and checked as opened (allowed_roots.open_reference); a job reads its inputs only from there, so
-a referenced path that changes later (a symlink swapped while the job runs) is never read.
+A job reads its inputs only from its own ``inputs/`` folder. By reference, intake opens each
+frame once and checks the file opened (allowed_roots.open_reference) and lists what it found in
+``inputs/references.msgpack``; when the job starts, its worker copies each frame in through one
+more checked open and refuses a file that is not the one listed. A referenced path that changes
+later (a symlink swapped while the job runs) is never read, and a submit stays quick.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, List, Sequence
 
@@ -26,6 +28,7 @@ from infusion.protocol.wire import Payload
 
 from ..method.presets import PRESETS, preset
 from .allowed_roots import open_reference
+from .job_store import read_msgpack, write_msgpack
 from ..plates.divergence import check_finite_settings
 from ..plates.overwrite import check_outputs_apart
 from ..plates.sequence import FramePattern
@@ -34,6 +37,7 @@ from ..plates.request import ShotRequest
 
 EXR_MAGIC = b"\x76\x2f\x31\x01"
 STORED_PATTERN = "{role}.########.exr"
+REFERENCES = "references.msgpack"  # in a job's inputs/: its referenced frames as intake checked them
 
 
 @dataclass
@@ -120,19 +124,25 @@ def reference_files(shot: Dict[str, Any], roots: Sequence[Path]) -> List[Referen
     return found
 
 
-def copy_references(references: Sequence[Reference], roots: Sequence[Path], folder: Path) -> None:
-    """Copy each referenced frame into ``folder`` (a job's inputs), read through one checked open;
-    a file that is not the one checked at intake (another file, resized, rewritten) is BAD_INPUT."""
-    for checked in references:
+def copy_references(folder: Path, roots: Sequence[Path], between: Callable[[], None]) -> None:
+    """Copy into a job's inputs ``folder`` each referenced frame intake listed there (none by value)
+    that is not copied yet, read through one checked open; ``between`` runs before each frame (it
+    raises to stop). A file that is not the one intake checked (another file, resized, rewritten)
+    is BAD_INPUT; one outside ``roots`` now is PATH_NOT_ALLOWED."""
+    listed = folder / REFERENCES
+    for checked in (Reference(**item) for item in (read_msgpack(listed) if listed.exists() else ())):
         target = stored_path(folder, checked.role, checked.frame)
+        if target.exists():  # copied by an earlier run of the job (each copy appears whole)
+            continue
+        between()
         with atomic_path(target) as temporary:
             with open(temporary, "wb") as copy:
                 copied = _read_reference(checked.role, checked.frame, checked.path, roots,
                                          lambda stream: shutil.copyfileobj(stream, copy))
-        if copied != checked:
-            raise _bad(f"shot.{checked.role}", f"{checked.role} frame {checked.frame} changed while it was submitted: "
-                       f"{checked.path} (checked {checked.opened}, {checked.size} bytes; then {copied.opened}, "
-                       f"{copied.size} bytes)", ErrorCode.BAD_INPUT)
+            if copied != checked:
+                raise _bad(f"shot.{checked.role}", f"{checked.role} frame {checked.frame} changed after it was "
+                           f"submitted: {checked.path} (submitted: {checked.opened}, {checked.size} bytes; now "
+                           f"{copied.opened}, {copied.size} bytes): submit the shot again", ErrorCode.BAD_INPUT)
 
 
 def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequence[Path]) -> Plan:
@@ -165,7 +175,8 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
     def fill_inputs(folder: Path) -> None:
         for descriptor, data in zip(fields["payloads"], payloads) if by_value else ():
             write_atomically(stored_path(folder, descriptor["role"], descriptor["frame"]), data)
-        copy_references(references, roots, folder)
+        if references:
+            write_msgpack(folder / REFERENCES, [asdict(reference) for reference in references])
 
     return Plan(job_id, record, fill_inputs)
 

@@ -3,7 +3,8 @@
     STORE/jobs/<id>/job.msgpack     what to run (written once, before the job exists)
                     state.msgpack   state, error, times (rewritten atomically)
                     events.msgpack  the job's logged events, appended and fsynced one by one
-                    inputs/         plate and matte frames: received by value, copied at intake by reference
+                    inputs/         plate and matte frames: received by value; by reference, what intake
+                                    checked (references.msgpack) and, once the job starts, their copies
                     work/           run_shot's work dir: checkpoint.pt, preview/
                     out/            finished frames
 

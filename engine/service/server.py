@@ -125,7 +125,7 @@ class Service:
         self.instance = uuid.uuid4().hex[:16]
         self.store = JobStore(config.store)
         self.outbox = Outbox()
-        self.workers = Workers(config.devices, self.store, self._publish)
+        self.workers = Workers(config.devices, self.store, config.roots, self._publish)
         self.attachments = Attachments()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
         self.stopped = threading.Event()

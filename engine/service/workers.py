@@ -14,12 +14,13 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Union
 
 from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
 
-from .intake import shot_request
+from .intake import copy_references, shot_request
 from .job_store import Job, JobStore, full_store
 from ..method.progress import StepProgress
 from ..method.settings import Settings
@@ -41,8 +42,8 @@ class EngineStopping(Exception):
 class Workers:
     """The device workers, the queue of each, and which job runs where."""
 
-    def __init__(self, devices: Sequence[str], store: JobStore, publish: Publish):
-        self.store, self.publish = store, publish
+    def __init__(self, devices: Sequence[str], store: JobStore, roots: Sequence[Path], publish: Publish):
+        self.store, self.roots, self.publish = store, list(roots), publish
         self.queues: Dict[str, "queue.Queue[str]"] = {device: queue.Queue() for device in devices}
         self.running: Dict[str, str] = {}  # job id -> device
         self.cancelling: Set[str] = set()
@@ -126,8 +127,9 @@ class Workers:
         started = time.monotonic()
         relay = _Relay(self, job)
         try:
-            result = run_shot(shot_request(job.record, job.folder), job.folder / "work", device=device,
-                              progress=relay)
+            request = shot_request(job.record, job.folder)
+            copy_references(job.folder / "inputs", self.roots, relay.check)
+            result = run_shot(request, job.folder / "work", device=device, progress=relay)
         except JobCancelled:
             return
         except EngineStopping:  # a clean stop: resumed at the next start, and not an engine death
@@ -212,9 +214,16 @@ class _Relay:
                 return
         workers.publish(self.job.id, logged, payloads)
 
-    def _progress(self, event: Union[StepProgress, PlateFrameRead]) -> None:
+    def check(self) -> None:
+        """Stop the run if it should stop: EngineStopping when the engine shuts down, JobCancelled
+        when the job was cancelled."""
+        if self.workers.stopping.is_set():
+            raise EngineStopping()
         if self.job.id in self.workers.cancelling:
             raise JobCancelled()
+
+    def _progress(self, event: Union[StepProgress, PlateFrameRead]) -> None:
+        self.check()
         fields = progress_fields(event, self.settings)
         self.workers.store.set_progress(self.job, fields)
         key = (fields["phase"], fields["interval"])

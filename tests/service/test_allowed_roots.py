@@ -1,5 +1,5 @@
 """Reading by reference: a path checked, then swapped before the open, is caught at the open;
-a file rewritten between its check and its copy into the job is refused."""
+a file rewritten between its check at intake and its copy into the job is refused."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infusion.engine.service import allowed_roots
-from infusion.engine.service.intake import plan_submit
+from infusion.engine.service.intake import copy_references, plan_submit
 from infusion.protocol.messages import ErrorCode, ProtocolError, header, validate_request
 
 from service_support import FIRST, LAST, make_shot
@@ -53,9 +53,13 @@ def test_a_reference_rewritten_between_its_check_and_its_copy_is_refused(tmp_pat
     submit = header("submit", id=1, inputs="reference",
                     shot={"frames": [FIRST, LAST], "plate": str(tmp_path / "shot" / "plate.####.exr"), "preset": "test",
                           "matte": str(tmp_path / "shot" / "matte.####.exr")})
-    plan = plan_submit(validate_request(submit, 0).fields, [], [tmp_path / "shot"])
-    (tmp_path / "shot" / f"plate.{LAST:04d}.exr").write_bytes(b"another file")
+    roots = [tmp_path / "shot"]
+    plan = plan_submit(validate_request(submit, 0).fields, [], roots)
     (tmp_path / "inputs").mkdir()
-    with pytest.raises(ProtocolError, match=f"plate frame {LAST} changed while it was submitted") as caught:
-        plan.fill_inputs(tmp_path / "inputs")
+    plan.fill_inputs(tmp_path / "inputs")
+    (tmp_path / "shot" / f"plate.{LAST:04d}.exr").write_bytes(b"another file")
+    with pytest.raises(ProtocolError, match=f"plate frame {LAST} changed after it was submitted") as caught:
+        copy_references(tmp_path / "inputs", roots, lambda: None)
     assert caught.value.code == ErrorCode.BAD_INPUT
+    assert not (tmp_path / "inputs" / f"plate.{LAST:08d}.exr").exists()  # the copy never appears
+    assert (tmp_path / "inputs" / f"plate.{FIRST:08d}.exr").read_bytes() == (tmp_path / "shot" / f"plate.{FIRST:04d}.exr").read_bytes()

@@ -118,10 +118,9 @@ def test_a_job_stored_reading_its_references_as_it_ran_is_refused(tmp_path: Path
     assert f"the job's plate '{tmp_path}/shot/plate.####.exr' is not its copy in the store" in events[-1].fields["message"]
 
 
-def test_a_reference_swapped_to_a_file_outside_the_roots_while_the_job_runs_is_never_read(tmp_path: Path) -> None:
-    """Issue 16, break 4: the plate's frames are symlinks inside the root when submitted; while the
-    job runs they are swapped to a secret outside the root. The job reads its copies, made at
-    intake through one checked open each: the fill holds the plate's pixels, none of the secret."""
+def linked_plate_and_secret(tmp_path: Path) -> Path:
+    """The allowed root ``root``: a shot, and ``linked/`` whose plate frames are symlinks to the shot's;
+    ``secret/`` outside it: frames of 7.0 everywhere. Returns the root."""
     root, secret = tmp_path / "root", tmp_path / "secret"
     make_shot(root / "shot")
     (root / "linked").mkdir()
@@ -129,28 +128,66 @@ def test_a_reference_swapped_to_a_file_outside_the_roots_while_the_job_runs_is_n
     for frame in range(FIRST, LAST + 1):
         (root / "linked" / f"plate.{frame:04d}.exr").symlink_to(root / "shot" / f"plate.{frame:04d}.exr")
         write_exr(secret / f"plate.{frame:04d}.exr", np.full((SIZE, SIZE, 3), 7.0, np.float32), ["R", "G", "B"])
+    return root
+
+
+def swap_to_secret(root: Path) -> None:
+    """Each of linked/'s plate symlinks replaced, atomically, by one to the secret outside the root."""
+    for frame in range(FIRST, LAST + 1):
+        swapped = root / "linked" / f"swap.{frame:04d}.exr"
+        swapped.symlink_to(root.parent / "secret" / f"plate.{frame:04d}.exr")
+        os.replace(swapped, root / "linked" / f"plate.{frame:04d}.exr")
+
+
+def submit_linked(client: EngineClient, root: Path, **settings: Any) -> str:
+    return client.submit(str(root / "linked" / "plate.####.exr"), (FIRST, LAST), matte=str(root / "shot" / "matte.####.exr"),
+                         preset="test", settings={"refine_levels": 0, **settings}, by_reference=True)["job"]
+
+
+def test_a_reference_swapped_to_a_file_outside_the_roots_while_the_job_runs_is_never_read(tmp_path: Path) -> None:
+    """Issue 16, break 4: the plate's frames are symlinks inside the root when submitted; while the
+    job trains they are swapped to a secret outside the root. The job reads only its copies, each
+    made through one checked open: the fill holds the plate's pixels, none of the secret."""
+    root = linked_plate_and_secret(tmp_path)
     with Engine(tmp_path / "store", "--allow-root", str(root)) as engine:
         client = EngineClient(engine.endpoint, timeout=10)
         client.connect()
-        job = client.submit(str(root / "linked" / "plate.####.exr"), (FIRST, LAST), matte=str(root / "shot" / "matte.####.exr"),
-                            preset="test", settings={"refine_levels": 0, "train_steps": 60}, by_reference=True)["job"]
-        wait_for(lambda: client.status(job)["state"] != "queued")
-        for frame in range(FIRST, LAST + 1):
-            swapped = root / "linked" / f"swap.{frame:04d}.exr"
-            swapped.symlink_to(secret / f"plate.{frame:04d}.exr")
-            os.replace(swapped, root / "linked" / f"plate.{frame:04d}.exr")  # atomic: the path now leads outside
-        events = list(client.events(job))
+        job = submit_linked(client, root, train_steps=60)
+        events = client.events(job)
+        seen = [next(e for e in events if e.type == "progress" and e.fields["phase"] == "train")]
+        swap_to_secret(root)
+        seen.extend(events)
         client.close()
-    assert events[-1].type == "done", events[-1].fields
-    for event in (e for e in events if e.type == "frame"):
+    assert seen[-1].type == "done", seen[-1].fields
+    for event in (e for e in seen if e.type == "frame"):
         written = tmp_path / f"fill.{event.fields['frame']}.exr"
         written.write_bytes(event.payloads[0])
         pixels = read_exr(written)
         outside = read_exr(root / "shot" / f"matte.{event.fields['frame']:04d}.exr")[..., 0] == 0
         assert np.array_equal(pixels[outside], read_exr(root / "shot" / f"plate.{event.fields['frame']:04d}.exr")[outside])
         assert not np.isclose(pixels, 7.0).any()
-    copies = sorted(p.name for p in (tmp_path / "store" / "jobs" / job / "inputs").iterdir())
+    copies = sorted(p.name for p in (tmp_path / "store" / "jobs" / job / "inputs").glob("*.exr"))
     assert copies == [f"{role}.{frame:08d}.exr" for role in ("matte", "plate") for frame in range(FIRST, LAST + 1)]
+
+
+def test_a_reference_swapped_outside_the_roots_before_the_job_copies_it_fails_the_job(tmp_path: Path) -> None:
+    """The swap lands after the submit's check and before the job starts (it waits behind another):
+    the copy's checked open finds the file outside the root and the job fails naming it."""
+    root = linked_plate_and_secret(tmp_path)
+    store = tmp_path / "store"
+    blocker = store_job(store, root / "shot", train_steps=10**6)
+    with Engine(store, "--allow-root", str(root)) as engine:
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        wait_for(lambda: client.status(blocker)["state"] == "running")
+        job = submit_linked(client, root)
+        swap_to_secret(root)
+        client.cancel(blocker)
+        ended = list(client.events(job))[-1]
+        client.close()
+    assert ended.type == "failed" and ended.fields["code"] == "path_not_allowed", ended.fields
+    assert f"'{root}/linked/plate.{FIRST:04d}.exr' lies outside the allowed roots" in ended.fields["message"]
+    assert not list((store / "jobs" / job / "inputs").glob("*.exr"))
 
 
 def test_a_frame_declaring_a_huge_data_window_is_refused_before_its_pixels(tmp_path: Path) -> None:
