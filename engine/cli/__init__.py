@@ -17,7 +17,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "demo": ("infusion.engine.cli.demo", "make the built-in sample shot, fill it on the CPU, write EXRs and a contact sheet"),
     "serve": ("infusion.engine.cli.serve", "run the engine service: jobs over ZeroMQ, a job store on disk"),
     "submit": ("infusion.engine.cli.submit", "send a shot to an engine, follow it, write the returned frames"),
-    "jobs": ("infusion.engine.cli.jobs", "list an engine's jobs"),
+    "jobs": ("infusion.engine.cli.jobs", "list an engine's jobs, or purge finished ones"),
     "cancel": ("infusion.engine.cli.cancel", "cancel a job on an engine"),
     "attach": ("infusion.engine.cli.attach", "follow a job on an engine again, receiving what was missed"),
     "keys": ("infusion.engine.cli.keys", "make a CurveZMQ key pair for an engine or a client"),

@@ -29,6 +29,7 @@ from ..measure.synthetic_mattes import KINDS
 from ..measure.eval_sheet import sheet_rows, write_case_gif, write_case_sheet
 from ..measure.evaluation import CaseResult, Method, averages, baseline_method, evaluate, infusion_method, pipeline_method
 from ..method.presets import PRESETS, preset
+from ..method.settings import Settings
 from ..measure.procedural import TEXTURES
 from ..plates.sequence import parse_frame_range
 
@@ -57,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--working-size", type=int,
                         help="the coarsest level's longest side (and the clips' at --resolution working; default: the preset's)")
     parser.add_argument("--refine-levels", type=int, help="the most finer levels up to the plate's size (default: the preset's)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE", dest="overrides",
+                        help="override any setting of engine/method/settings.py, e.g. refine_detail=0.5 reveal_prior=false")
     parser.add_argument("--paths", nargs="+", default=["fast"], choices=list(PATHS),
                         help="Infusion's network paths, one row each (default fast: the engine's own; reference: "
                              "fp32, eager, contiguous, as infusion bench times it)")
@@ -93,6 +96,7 @@ def methods_for(args: argparse.Namespace, encoding: Encoding) -> Dict[str, Metho
         overrides["working_size"] = args.working_size
     if args.refine_levels is not None:
         overrides["refine_levels"] = args.refine_levels
+    overrides.update(setting_overrides(args.overrides))
     for seed in args.seeds:
         settings = preset(args.preset, seed=seed, **overrides)
         if args.resolution == "plate":
@@ -105,6 +109,27 @@ def methods_for(args: argparse.Namespace, encoding: Encoding) -> Dict[str, Metho
             acceleration = Acceleration.reference() if path == "reference" else None  # None: the engine's choice
             methods[name] = infusion_method(settings.replace(refine_levels=0), args.device, acceleration)
     return methods
+
+
+def setting_overrides(pairs: List[str]) -> Dict[str, object]:
+    """``FIELD=VALUE`` pairs as settings overrides, each value read as its field's type."""
+    defaults = Settings()
+    overrides: Dict[str, object] = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or not hasattr(defaults, name):
+            raise ValueError(f"--set {pair!r}: expected FIELD=VALUE with a field of the settings")
+        kind = type(getattr(defaults, name))
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0", "on", "off"):
+                raise ValueError(f"--set {pair!r}: {name} is true or false")
+            overrides[name] = text.lower() in ("true", "1", "on")
+        else:
+            try:
+                overrides[name] = kind(text)
+            except ValueError:
+                raise ValueError(f"--set {pair!r}: {name} takes {kind.__name__} values") from None
+    return overrides
 
 
 def format_value(value: float) -> str:

@@ -23,13 +23,14 @@ from torch import nn
 
 from . import diffusion
 from .acceleration import Acceleration
+from .camera import CameraMotion, estimate_motion
 from .checkpoint import CheckpointStore
 from .model import UNet3D
-from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
-from .refinement import Refinement, detail_spread
+from .progress import CameraMeasured, IntervalFinished, ProgressCallback, ProgressClock, StepProgress
+from .refinement import Refinement, Spread, build_centre, centre_spread
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
-from .training import train_interval
+from .training import CentreOf, train_interval
 from .value_range import ValueRange
 
 CHECKPOINT_FORMAT = 1
@@ -87,16 +88,16 @@ class Run:
 
     def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration,
                  schedule: diffusion.Schedule, level: int = 0, start: Optional[torch.Tensor] = None,
-                 detail: float = 0.0):
+                 spread: Optional[Spread] = None):
         """``start`` (K,3,T,H,W), at a finer level: the level below upsampled, noised to the
-        first step of this level's chain, with ``detail`` the spread of the known pixels around
-        it (engine/method/refinement.py); else x_t starts as pure noise."""
+        first step of this level's chain (else x_t starts as pure noise); ``spread``, for a
+        centred network: the spread of the shot around its centre (engine/method/refinement.py)."""
         self.settings = settings
         self.device = device
         seed = level_seed(settings.seed, level)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = UNet3D.from_settings(settings, conditioned=start is not None)
+            self.model = UNet3D.from_settings(settings, centred=spread is not None)
         self.model.to(device)
         self.network: nn.Module = acceleration.wrap(self.model)  # the same parameters, run the fast way
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
@@ -106,8 +107,9 @@ class Run:
         ]
         shape = (3,) + tuple(video.shape[1:])
         self.x_t = torch.stack([torch.randn(shape, generator=g, device=device) for g in self.variant_generators])
-        if start is not None:  # a finer level: x0 as a correction of the level below, from it partly noised
-            self.network = Refinement(self.network, schedule, detail)
+        if spread is not None:  # x0 as a correction of the centre
+            self.network = Refinement(self.network, schedule, spread)
+        if start is not None:  # a finer level: from the level below, partly noised
             first = settings.level_plan(level).chain_steps - 1
             self.x_t = diffusion.q_sample(schedule, start, torch.full((len(start),), first, device=device), self.x_t)
         self.finished_intervals = 0
@@ -153,17 +155,22 @@ def inpaint(
     coarse: Optional[torch.Tensor] = None,
     level: int = 0,
     levels: int = 1,
+    below_factor: float = 1.0,
+    motion: Optional[CameraMotion] = None,
 ) -> InpaintResult:
     """Fill ``hole`` (T,H,W bool, True = unknown) of ``video`` (3,T,H,W in [-1, 1]).
 
     One level of a coarse-to-fine run (engine/method/levels.py). At level 0 (the default, the
-    paper) the whole chain runs from noise; at a finer level ``coarse`` (K,3,T,H,W, the level
-    below upsampled to this size, one per variant) conditions the network and, noised, starts its
-    shorter chain (``settings.level_plan``). With ``checkpoint`` the run saves after every
+    paper) the whole chain runs from noise, its network centred on the reveal prior when
+    ``settings.reveal_prior``; at a finer level ``coarse`` (K,3,T,H,W, the level below upsampled
+    to this size, one per variant, ``below_factor`` times smaller before that) centres the network
+    and, noised, starts its shorter chain (``settings.level_plan``). With ``checkpoint`` the run saves after every
     interval and resumes from there when started again. ``progress`` receives StepProgress and
     IntervalFinished events; raising from it (a cancel, say) stops the run, keeping the last
     finished interval on disk. ``acceleration`` defaults to the engine's choice for the device
     (engine/method/acceleration.py); a resumed run must use the same one to end bit-identical.
+    ``motion``: the camera's, in this level's pixels (measured here when ``settings.camera`` is
+    "auto" and none is given).
     """
     validate_shot(video, hole)
     plan = settings.level_plan(level)
@@ -181,8 +188,29 @@ def inpaint(
 
     schedule = diffusion.linear_schedule(settings.diffusion_steps)
     acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
-    detail = 0.0 if below is None else settings.refine_detail * detail_spread(video, hole, below[0])
-    run = Run(settings, video, torch_device, acceleration, schedule, level, below, detail)
+    centre: Optional[torch.Tensor] = None
+    spread: Optional[Spread] = None
+    centre_of: Optional[CentreOf] = None
+    if plan.centred:
+        if settings.reveal_prior and settings.camera == "auto" and motion is None:
+            motion = estimate_motion(video, hole)
+            if progress is not None:
+                progress(CameraMeasured(motion.describe(), motion.still))
+        offsets = None if motion is None or motion.still else motion.offsets.to(torch_device)
+
+        def centre_at(clips: torch.Tensor, hidden: torch.Tensor, level_below: Optional[torch.Tensor],
+                      frames: slice = slice(None)) -> torch.Tensor:
+            moved = None if offsets is None else offsets[frames][None].expand(len(clips), -1, -1)
+            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved)
+
+        centre_of = centre_at
+        spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
+        measured = centre_spread(video, hole, None if below is None else below[0], spread_masks,
+                                 settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets)
+        spread = (settings.refine_detail * measured[0], settings.refine_detail * measured[1])
+        variants = settings.variants
+        centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below)
+    run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread)
     if checkpoint is not None:
         saved = checkpoint.load()
         if saved is not None:
@@ -204,7 +232,7 @@ def inpaint(
         train_interval(
             run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
             on_step=lambda step, loss: report("train", interval, step, plan.train_steps, loss),
-            plan=plan, coarse=None if below is None else below[0],
+            plan=plan, coarse=None if below is None else below[0], centre_of=centre_of,
         )
         timesteps = diffusion.interval_timesteps(highest, lowest, plan.sample_steps)
         clock.mark()
@@ -212,7 +240,7 @@ def inpaint(
             run.network, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
             settings.chunk_frames, settings.chunk_overlap,
             on_step=lambda step: report("sample", interval, step, len(timesteps), None),
-            coarse=below, tile=plan.tile_size, tile_overlap=plan.tile_overlap,
+            centre=centre, tile=plan.tile_size, tile_overlap=plan.tile_overlap,
         )
         run.finished_intervals = interval + 1
         if checkpoint is not None:

@@ -7,7 +7,9 @@ the level below upsampled and starting from it partly noised (``Settings.level_p
 coarsest level sees the whole region of interest (structure needs context); a finer level only
 needs the texture around the hole, so it works on the hole's box grown by a tile on every side
 (``finer_window``), which bounds its memory by the hole's size, not the plate's. Each level
-keeps its own checkpoint, so a killed run resumes inside the level it was in.
+keeps its own checkpoint, so a killed run resumes inside the level it was in. The camera's
+motion, when the settings follow it, is measured once (``measure_camera``) and scaled to every
+level.
 """
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 
 from .acceleration import Acceleration
+from .camera import CameraMotion, estimate_motion
 from .checkpoint import CheckpointStore
 from .inpaint import InpaintResult, inpaint
-from .progress import ProgressCallback
+from .progress import CameraMeasured, ProgressCallback
 from .pyramid import upscale_video
 from .settings import Settings
 
 LevelStack = Tuple[torch.Tensor, torch.Tensor]  # video (3,T,h,w) and hole (T,h,w) of one level
+MOTION_WIDTH = 256  # pixels
 
 
 def inpaint_levels(
@@ -36,15 +40,19 @@ def inpaint_levels(
     """Fill every level of ``stacks`` (coarsest first, each the same shot at a larger size, the
     hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w)."""
     result: Optional[InpaintResult] = None
+    motion = measure_camera(stacks, settings, progress)
     for level, (video, hole) in enumerate(stacks):
+        moved = None if motion is None else motion.scaled(video.shape[-1] / motion_width(stacks))
         if result is None:
             result = inpaint(video, hole, settings, device, checkpoints(level), progress, acceleration,
-                             level=level, levels=len(stacks))
+                             level=level, levels=len(stacks), motion=moved)
             continue
         rows, cols = finer_window(hole, settings.tile_size)
         coarse = upscale_video(result.variants, tuple(video.shape[-2:]))[..., rows, cols]
+        below_factor = video.shape[-1] / stacks[level - 1][0].shape[-1]
         window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
-                         acceleration, coarse=coarse, level=level, levels=len(stacks))
+                         acceleration, coarse=coarse, level=level, levels=len(stacks), below_factor=below_factor,
+                         motion=moved)
         del coarse
         variants = video[None].repeat(settings.variants, 1, 1, 1, 1)  # known outside the window: the hole is inside
         variants[..., rows, cols] = window.variants
@@ -52,6 +60,27 @@ def inpaint_levels(
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
     return result
+
+
+def motion_width(stacks: Sequence[LevelStack]) -> int:
+    """The width of the level the camera is measured on: the largest not wider than
+    MOTION_WIDTH (the finest a pan is resolved on, cheaply), else the coarsest."""
+    widths = [video.shape[-1] for video, _ in stacks]
+    fitting = [width for width in widths if width <= MOTION_WIDTH]
+    return max(fitting) if fitting else widths[0]
+
+
+def measure_camera(stacks: Sequence[LevelStack], settings: Settings,
+                   progress: Optional[ProgressCallback]) -> Optional[CameraMotion]:
+    """The camera's motion, once for every level, when ``settings.camera`` asks for it."""
+    if not (settings.reveal_prior and settings.camera == "auto") or not stacks:
+        return None
+    width = motion_width(stacks)
+    video, hole = next((video, hole) for video, hole in stacks if video.shape[-1] == width)
+    motion = estimate_motion(video, hole)
+    if progress is not None:
+        progress(CameraMeasured(motion.describe(), motion.still))
+    return motion
 
 
 def finer_window(hole: torch.Tensor, context: int) -> Tuple[slice, slice]:

@@ -4,9 +4,10 @@ Paper configuration (levels=4, channels=32, embed_channels=16): 16 conv3d layers
 max-pooling and nearest upsampling by (1, 2, 2) so time is never downsampled, skip connections by
 concatenation, 492,963 parameters. Inputs, concatenated on the channel axis: the noisy video x_t
 (3), the masked observed video (3), the mask (1, 1 = unknown) and a sinusoidal embedding of the
-diffusion step broadcast over the video. A finer level of a coarse-to-fine run (``conditioned``)
-also reads the level below, upsampled (3 more channels after the mask); how its output becomes x0
-there is engine/method/refinement.py's.
+diffusion step broadcast over the video. A ``centred`` network also reads a guess of the fill and
+how far in time that guess reaches (4 more channels after the mask: the reveal prior at the
+coarsest level, the level below upsampled at a finer one); how its output becomes x0 then is
+engine/method/refinement.py's.
 
 Layers: ``levels - 1`` encoder blocks of two convs, a bottom block of two convs, ``levels - 1``
 decoder blocks of two convs (the first reads the upsampled features concatenated with the skip),
@@ -24,7 +25,7 @@ from .settings import Settings
 
 VIDEO_CHANNELS = 3
 CONDITION_CHANNELS = VIDEO_CHANNELS + 1  # masked observed video + mask
-COARSE_CHANNELS = VIDEO_CHANNELS  # the level below, upsampled (finer levels only)
+CENTRE_CHANNELS = VIDEO_CHANNELS + 1  # the centre's colour and its reach (centred networks only)
 
 
 def step_embedding(t: torch.Tensor, channels: int) -> torch.Tensor:
@@ -52,11 +53,11 @@ class DoubleConv(nn.Sequential):
 class UNet3D(nn.Module):
     """x0-predicting 3D U-Net over videos shaped (B, C, T, H, W); any T, any H and W."""
 
-    def __init__(self, levels: int = 4, channels: int = 32, embed_channels: int = 16, conditioned: bool = False):
+    def __init__(self, levels: int = 4, channels: int = 32, embed_channels: int = 16, centred: bool = False):
         super().__init__()
         self.levels = levels
         self.embed_channels = embed_channels
-        self.conditioned = conditioned
+        self.centred = centred
         in_channels = VIDEO_CHANNELS + self.condition_channels + embed_channels
         self.encoders = nn.ModuleList(
             DoubleConv(in_channels if level == 0 else channels, channels) for level in range(levels - 1)
@@ -65,15 +66,18 @@ class UNet3D(nn.Module):
         self.decoders = nn.ModuleList(DoubleConv(2 * channels, channels) for _ in range(levels - 1))
         self.head = nn.Sequential(conv3x3x3(channels, channels), nn.ReLU(inplace=True))
         self.output = conv3x3x3(channels, VIDEO_CHANNELS)
+        if centred:  # an untrained correction is zero: the network starts as its centre's Wiener guess
+            nn.init.zeros_(self.output.weight)
+            nn.init.zeros_(self.output.bias)
 
     @classmethod
-    def from_settings(cls, settings: Settings, conditioned: bool = False) -> "UNet3D":
-        return cls(settings.levels, settings.channels, settings.embed_channels, conditioned)
+    def from_settings(cls, settings: Settings, centred: bool = False) -> "UNet3D":
+        return cls(settings.levels, settings.channels, settings.embed_channels, centred)
 
     @property
     def condition_channels(self) -> int:
-        """Channels of the condition: observed video and mask, then the coarse level if conditioned."""
-        return CONDITION_CHANNELS + (COARSE_CHANNELS if self.conditioned else 0)
+        """Channels of the condition: observed video and mask, then the centre if centred."""
+        return CONDITION_CHANNELS + (CENTRE_CHANNELS if self.centred else 0)
 
     @property
     def spatial_multiple(self) -> int:

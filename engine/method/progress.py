@@ -26,6 +26,14 @@ class StepProgress:
 
 
 @dataclass(frozen=True)
+class CameraMeasured:
+    """Emitted once per run with ``settings.camera`` "auto": what the camera was found to do."""
+
+    description: str
+    still: bool
+
+
+@dataclass(frozen=True)
 class IntervalFinished:
     """Emitted after each interval of each level, once its checkpoint is on disk.
 

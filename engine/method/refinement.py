@@ -1,50 +1,117 @@
-"""How a finer level's network output becomes x0: a correction of the level below.
+"""How a centred network's output becomes x0: a correction of a guess of the fill, the centre.
 
-At a finer level the prior of a pixel is the level below, upsampled (``coarse``), plus a
-residual of detail and grain whose spread ``detail`` is measured on the known pixels. Given
+The centre of a pixel is what the level already knows about it: at the coarsest level the
+reveal prior (engine/method/prior.py: the shot's own view of that place in other frames, else a
+smooth spatial fill), at a finer level the level below, upsampled, plus, where the prior reaches
+another frame, that frame's detail at this level's resolution (the prior minus itself degraded
+as the level below sees it): a revealed background comes back sharp, not only the level below's
+blur of it. The true pixel is the centre
+plus a residual whose spread ``d`` is measured on the shot (``centre_spread``). Given
 x_t = sqrt(ab) x0 + sqrt(1 - ab) noise, the best linear guess of x0 under that prior is
 
-    coarse + skip(t) (x_t - sqrt(ab) coarse),   skip = sqrt(ab) d^2 / (ab d^2 + 1 - ab),
+    centre + skip(t) (x_t - sqrt(ab) centre),   skip = sqrt(ab) d^2 / (ab d^2 + 1 - ab),
 
-which is x_t itself at low noise and the coarse fill at high noise (the Wiener filter, as in
-the preconditioning of Karras et al., EDM). The network adds a correction scaled by that
-guess's own error, out(t) = d sqrt(1 - ab) / sqrt(ab d^2 + 1 - ab). An untrained network thus
-already samples the coarse fill plus grain of the right strength, and training has only to shape
-that grain into the shot's texture: what a few hundred steps on crops can do.
+which is x_t itself at low noise and the centre at high noise (the Wiener filter, as in the
+preconditioning of Karras et al., EDM). The network adds a correction scaled by that guess's own
+error, out(t) = d sqrt(1 - ab) / sqrt(ab d^2 + 1 - ab). An untrained network thus already samples
+the centre plus grain of the right strength, and training has only to shape that grain into the
+shot's texture and motion: what a few hundred steps on crops can do.
+
+The spread is two numbers: one for pixels the prior copies from another frame (a revealed
+background is close to its centre) and one for the rest; the centre's reach channel tells them
+apart.
 """
 from __future__ import annotations
+
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
 
 from .diffusion import Schedule
-from .model import CONDITION_CHANNELS, COARSE_CHANNELS
+from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
+from .prior import reveal_prior
+from .pyramid import resize, upscale_video
+from .training_masks import random_training_mask
 
 MIN_DETAIL = 0.01  # a flat shot still gets a little grain, never a division by zero
+SPREAD_MASKS = 4  # training masks drawn to measure the spread
+
+Spread = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
+
+
+def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torch.Tensor] = None,
+                 below_factor: float = 1.0, prior: bool = True, offsets: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The centre (B, CENTRE_CHANNELS, T, H, W) of ``video`` (B,3,T,H,W) where ``hidden``
+    (B,T,H,W), with the reach of the reveal prior (zero without ``prior``). At the coarsest level
+    (``below`` None) the prior itself; at a finer one ``below`` (B,3,T,H,W, the level below,
+    upsampled; ``below_factor`` times smaller than this level) plus the prior's detail where it
+    reaches another frame. ``offsets`` (B,T,2): the camera's (engine/method/camera.py), None for a
+    still camera. Nothing hidden is read."""
+    if not prior:
+        return torch.cat([below, torch.zeros_like(below[:, :1])], dim=1)
+    guess, reach = reveal_prior(torch.where(hidden[:, None], torch.zeros((), device=video.device), video), hidden, offsets)
+    if below is not None:  # detail only where the whole footprint of a pixel below has a source: no seam halo
+        whole = degrade((reach > 0).to(video.dtype), below_factor) > 0.999
+        guess = below + torch.where(whole, guess - degrade(guess, below_factor), torch.zeros((), device=video.device))
+    return torch.cat([guess, reach], dim=1)
+
+
+def degrade(video: torch.Tensor, factor: float) -> torch.Tensor:
+    """(B,C,T,H,W) as a level ``factor`` times smaller delivers it: scaled down, then back up."""
+    batch, channels, frames, height, width = video.shape
+    if factor <= 1.0:
+        return video
+    small = (max(1, round(height / factor)), max(1, round(width / factor)))
+    flat = video.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
+    down = resize(flat, small).reshape(batch, frames, channels, *small).permute(0, 2, 1, 3, 4)
+    return upscale_video(down, (height, width))
 
 
 class Refinement(nn.Module):
-    """Calls ``network`` like the U-Net, (x_t, condition, t) -> x0, for a conditioned level."""
+    """Calls ``network`` like the U-Net, (x_t, condition, t) -> x0, for a centred network."""
 
-    def __init__(self, network: nn.Module, schedule: Schedule, detail: float):
+    def __init__(self, network: nn.Module, schedule: Schedule, spread: Spread):
         super().__init__()
         self.network = network
-        self.detail = max(float(detail), MIN_DETAIL)
+        self.spread = tuple(max(float(d), MIN_DETAIL) for d in spread)
         self.register_buffer("alpha_bar", schedule.alpha_bar.float(), persistent=False)
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        coarse = condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + COARSE_CHANNELS]
+        centre = condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + VIDEO_CHANNELS]
+        reach = condition[:, CONDITION_CHANNELS + VIDEO_CHANNELS:CONDITION_CHANNELS + CENTRE_CHANNELS]
         ab = self.alpha_bar.to(x_t.device)[t].view(-1, 1, 1, 1, 1)
-        d2 = self.detail ** 2
+        unsourced, sourced = self.spread
+        d = torch.where(reach > 0, torch.full_like(reach, sourced), torch.full_like(reach, unsourced))
+        d2 = d * d
         spread = (ab * d2 + 1.0 - ab).sqrt()
         skip = ab.sqrt() * d2 / spread ** 2
-        out = self.detail * (1.0 - ab).sqrt() / spread
-        return coarse + skip * (x_t - ab.sqrt() * coarse) + out * self.network(x_t, condition, t)
+        out = d * (1.0 - ab).sqrt() / spread
+        return centre + skip * (x_t - ab.sqrt() * centre) + out * self.network(x_t, condition, t)
 
 
-def detail_spread(video: torch.Tensor, hole: torch.Tensor, coarse: torch.Tensor) -> float:
-    """The RMS of the known pixels of ``video`` (3,T,H,W) against ``coarse`` (3,T,H,W)."""
-    known = ~hole
-    if not bool(known.any()):
-        return MIN_DETAIL
-    return float((video - coarse)[:, known].double().square().mean().sqrt())
+def centre_spread(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Tensor], generator: torch.Generator,
+                  max_fraction: float, below_factor: float = 1.0, prior: bool = True,
+                  offsets: Optional[torch.Tensor] = None) -> Spread:
+    """The RMS of ``video`` (3,T,H,W) against its centre on known pixels that training masks
+    hide (``SPREAD_MASKS`` of them, drawn from ``generator``), split by whether the centre has a
+    temporal source there; ``below`` (3,T,H,W), ``below_factor``, ``prior`` and ``offsets``
+    (T,2) as for ``build_centre``. A class with no such pixel
+    takes the other's spread, and MIN_DETAIL when there are none at all."""
+    frames, height, width = hole.shape
+    squares = torch.zeros(2, dtype=torch.float64)
+    counts = torch.zeros(2, dtype=torch.float64)
+    for _ in range(SPREAD_MASKS):
+        hidden = random_training_mask(generator, frames, height, width, max_fraction) | hole
+        centre = build_centre(video[None], hidden[None], None if below is None else below[None], below_factor, prior,
+                              None if offsets is None else offsets[None])[0]
+        scored = hidden & ~hole
+        sourced = centre[VIDEO_CHANNELS] > 0
+        error = (video - centre[:VIDEO_CHANNELS]).double().square().sum(dim=0)
+        for kind, where in enumerate((scored & ~sourced, scored & sourced)):
+            squares[kind] += error[where].sum()
+            counts[kind] += where.sum() * video.shape[0]
+    if not bool((counts > 0).any()):
+        return MIN_DETAIL, MIN_DETAIL
+    values = [float((squares[k] / counts[k]).sqrt()) if counts[k] > 0 else None for k in range(2)]
+    return values[0] if values[0] is not None else values[1], values[1] if values[1] is not None else values[0]

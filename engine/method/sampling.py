@@ -47,10 +47,10 @@ def chunk_weights(spans: Sequence[Tuple[int, int]], frames: int, overlap: int) -
 @torch.no_grad()
 def predict_x0(
     model: nn.Module, x_t: torch.Tensor, video: torch.Tensor, hole: torch.Tensor, t: int, chunk: int = 0,
-    overlap: int = 0, coarse: Optional[torch.Tensor] = None, tile: int = 0, tile_overlap: int = 0,
+    overlap: int = 0, centre: Optional[torch.Tensor] = None, tile: int = 0, tile_overlap: int = 0,
 ) -> torch.Tensor:
     """The network's x0 for x_t (K,3,T,H,W) at step t, seeing video (3,T,H,W) outside hole (T,H,W)
-    and, for a finer level, each variant's level below (K,3,T,H,W).
+    and, for a centred network, each variant's centre (K,CENTRE_CHANNELS,T,H,W).
 
     With ``tile`` > 0 the frame is cut into overlapping square tiles and tiles (of a chunk) without
     a hole pixel are skipped: x0 is 0 there (those pixels are known). The condition is built
@@ -61,9 +61,9 @@ def predict_x0(
 
     def network(where: Tuple[slice, slice, slice]) -> torch.Tensor:
         piece = (slice(None),) + where
-        below = coarse[(slice(None),) + piece] if coarse is not None else None
+        guess = centre[(slice(None),) + piece] if centre is not None else None
         condition = build_condition(video[piece][None].expand(variants, -1, -1, -1, -1),
-                                    hole[where][None].expand(variants, -1, -1, -1), below)
+                                    hole[where][None].expand(variants, -1, -1, -1), guess)
         return model(x_t[(slice(None),) + piece], condition, steps)
 
     axes = [(chunk_spans(frames, chunk, overlap), overlap), (chunk_spans(height, tile, tile_overlap), tile_overlap),
@@ -85,11 +85,13 @@ def predict_x0(
     return torch.where(total > 0, x0 / total.clamp_min(1e-12), x0)
 
 
-def build_condition(video: torch.Tensor, hidden: torch.Tensor, coarse: Optional[torch.Tensor] = None) -> torch.Tensor:
+def build_condition(video: torch.Tensor, hidden: torch.Tensor, centre: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The network's condition, (B, C, T, H, W): the video (B,3,T,H,W) zeroed where ``hidden``
-    (B,T,H,W) says, the hidden mask, and for a finer level the level below (B,3,T,H,W)."""
+    (B,T,H,W) says, the hidden mask, and for a centred network its centre
+    (B,CENTRE_CHANNELS,T,H,W, engine/method/refinement.py), the one place where conditioning
+    enters the network."""
     observed = torch.where(hidden[:, None], torch.zeros((), device=video.device), video)
-    parts = [observed, hidden[:, None].to(video.dtype)] + ([coarse] if coarse is not None else [])
+    parts = [observed, hidden[:, None].to(video.dtype)] + ([centre] if centre is not None else [])
     return torch.cat(parts, dim=1)
 
 
@@ -98,13 +100,13 @@ def sample_steps(
     model: nn.Module, schedule: Schedule, x_t: torch.Tensor, video: torch.Tensor, hole: torch.Tensor,
     timesteps: Sequence[int], next_step: int, generators: Sequence[torch.Generator],
     chunk: int = 0, overlap: int = 0, on_step: Optional[StepCallback] = None,
-    coarse: Optional[torch.Tensor] = None, tile: int = 0, tile_overlap: int = 0,
+    centre: Optional[torch.Tensor] = None, tile: int = 0, tile_overlap: int = 0,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Run the ancestral chain through ``timesteps`` (descending), ending at ``next_step``.
 
     x_t (K,3,T,H,W) is the state at timesteps[0]; video (3,T,H,W) has the hole zeroed; one
-    generator per variant; coarse (K,3,T,H,W): each variant's level below, upsampled (finer
-    levels); tile > 0: predict in tiles that touch the hole. Returns (the state at next_step, the
+    generator per variant; centre (K,CENTRE_CHANNELS,T,H,W): each variant's centre (centred
+    networks); tile > 0: predict in tiles that touch the hole. Returns (the state at next_step, the
     last reprojected x0 estimate). With next_step = -1 the returned state is the finished sample.
     """
     model.eval()
@@ -112,7 +114,7 @@ def sample_steps(
     x0 = x_t
     for index, t in enumerate(timesteps):
         s = timesteps[index + 1] if index + 1 < len(timesteps) else next_step
-        x0 = reproject(predict_x0(model, x_t, video, hole, t, chunk, overlap, coarse, tile, tile_overlap),
+        x0 = reproject(predict_x0(model, x_t, video, hole, t, chunk, overlap, centre, tile, tile_overlap),
                        video[None], known)
         noise = torch.stack([
             torch.randn(x_t.shape[1:], generator=generator, device=x_t.device) for generator in generators

@@ -2,7 +2,9 @@
 
 The hole (the user's matte) is zeroed in every input and excluded from the loss, so nothing under
 the matte can reach the network. The loss is L2 over every pixel outside the hole, the pixels
-hidden by the training mask included.
+hidden by the training mask included. A centred network's centre is built for every window from
+what that window leaves visible (engine/method/refinement.py), exactly as the hole's is at
+sampling time, so the network learns when its guess can be trusted.
 """
 from __future__ import annotations
 
@@ -17,20 +19,23 @@ from .settings import LevelPlan, Settings
 from .training_masks import random_training_mask
 
 StepCallback = Callable[[int, Optional[float]], None]  # (steps done, loss or None when not read)
+# (windows (B,3,T,H,W), hidden (B,T,H,W), the level below's windows or None, the windows' frames
+# of the shot) -> their centres.
+CentreOf = Callable[[torch.Tensor, torch.Tensor, Optional[torch.Tensor], slice], torch.Tensor]
 
 
 def training_loss(
     model: nn.Module, schedule: Schedule, x0: torch.Tensor, hole: torch.Tensor, hidden: torch.Tensor,
-    t: torch.Tensor, noise: torch.Tensor, coarse: Optional[torch.Tensor] = None,
+    t: torch.Tensor, noise: torch.Tensor, centre: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """L2 loss of the x0 prediction outside the hole, over a batch of B windows.
 
     x0 (B,3,T,H,W) are the clean windows with the hole already zeroed; hole and hidden (B,T,H,W)
-    are bool, hidden = training mask OR hole; t is (B,) steps; noise is like x0; coarse (B,3,T,H,W):
-    the level below, upsampled (finer levels only).
+    are bool, hidden = training mask OR hole; t is (B,) steps; noise is like x0; centre
+    (B,CENTRE_CHANNELS,T,H,W): the centre of a centred network.
     """
     x_t = q_sample(schedule, x0, t, noise)
-    prediction = model(x_t, build_condition(x0, hidden, coarse), t)
+    prediction = model(x_t, build_condition(x0, hidden, centre), t)
     visible = (~hole[:, None]).to(x0.dtype)
     squared = (prediction - x0).square() * visible
     return squared.sum() / (visible.sum() * x0.shape[1]).clamp_min(1.0)
@@ -40,12 +45,14 @@ def train_interval(
     model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, video: torch.Tensor,
     hole: torch.Tensor, settings: Settings, lowest: int, highest: int, generator: torch.Generator,
     on_step: Optional[StepCallback] = None, plan: Optional[LevelPlan] = None, coarse: Optional[torch.Tensor] = None,
+    centre_of: Optional[CentreOf] = None,
 ) -> None:
     """Train on steps t in [lowest, highest] for ``plan.train_steps`` steps (the coarsest level's
     plan by default) of ``settings.train_batch`` windows each.
 
     video (3,T,H,W) has the hole zeroed; coarse (3,T,H,W), for a conditioned level, is the level
-    below upsampled and is cropped with every window; every random draw comes from ``generator``.
+    below upsampled and is cropped with every window; ``centre_of``, for a centred network, builds
+    each window's centre (engine/method/refinement.py); every random draw comes from ``generator``.
     """
     plan = plan or settings.level_plan(0)
     device = video.device
@@ -63,21 +70,23 @@ def train_interval(
 
     def draw_window() -> Tuple[torch.Tensor, ...]:
         """A window of the shot, its part of the hole, a fresh training mask OR that hole, and
-        the window of the level below (an empty tensor at the coarsest level)."""
+        the window's centre (an empty tensor for a network that is not centred)."""
         start, top, left = window_start(), offset(height - crop_h), offset(width - crop_w)
         where = (slice(start, start + window), slice(top, top + crop_h), slice(left, left + crop_w))
         window_hole = hole[where]
-        mask = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction)
-        below = coarse[(slice(None),) + where] if coarse is not None else video.new_zeros(0)
-        return video[(slice(None),) + where], window_hole, mask | window_hole, below
+        hidden = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction) | window_hole
+        clip = video[(slice(None),) + where]
+        below = coarse[(slice(None),) + where][None] if coarse is not None else None
+        centre = centre_of(clip[None], hidden[None], below, where[0])[0] if centre_of is not None else video.new_zeros(0)
+        return clip, window_hole, hidden, centre
 
     model.train()
     batch = settings.train_batch
     for step in range(1, plan.train_steps + 1):
-        x0, window_hole, hidden, below = (torch.stack(parts) for parts in zip(*(draw_window() for _ in range(batch))))
+        x0, window_hole, hidden, centre = (torch.stack(parts) for parts in zip(*(draw_window() for _ in range(batch))))
         t = torch.randint(lowest, highest + 1, (batch,), generator=generator, device=device)
         noise = torch.randn(x0.shape, generator=generator, device=device)
-        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise, below if coarse is not None else None)
+        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise, centre if centre_of is not None else None)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

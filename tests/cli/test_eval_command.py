@@ -86,3 +86,16 @@ def test_eval_passes_its_training_overrides_to_the_settings(tmp_path):
     done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--working-size", "32",
                     "--preset", "test", "--mattes", "still_boxes", "--train-batch", "0", "--out", str(tmp_path))
     assert done.returncode == 2 and "train_batch" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_eval_sets_any_setting_and_names_a_bad_one(tmp_path):
+    from infusion.engine.cli.eval import setting_overrides
+
+    assert setting_overrides(["refine_detail=0.5", "reveal_prior=off", "camera=auto", "intervals=5"]) == {
+        "refine_detail": 0.5, "reveal_prior": False, "camera": "auto", "intervals": 5}
+    done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--preset", "test",
+                    "--mattes", "still_boxes", "--set", "no_such_field=1", "--out", str(tmp_path))
+    assert done.returncode == 2 and "no_such_field" in done.stderr and "Traceback" not in done.stderr
+    done = infusion("eval", "--procedural", "waves", "--procedural-frames", "6", "--preset", "test",
+                    "--mattes", "still_boxes", "--set", "camera=sideways", "--out", str(tmp_path))
+    assert done.returncode == 2 and "camera" in done.stderr and "Traceback" not in done.stderr

@@ -1,8 +1,8 @@
-"""A finer level's x0: the Wiener guess around the level below plus a scaled correction."""
+"""A centred network's x0: the Wiener guess around its centre plus a scaled correction."""
 import torch
 
 from infusion.engine.method.diffusion import linear_schedule
-from infusion.engine.method.refinement import MIN_DETAIL, Refinement, detail_spread
+from infusion.engine.method.refinement import MIN_DETAIL, Refinement, build_centre, centre_spread, degrade
 
 
 class Silent(torch.nn.Module):
@@ -12,21 +12,68 @@ class Silent(torch.nn.Module):
         return torch.zeros_like(x_t)
 
 
-def test_an_untrained_correction_keeps_x_t_at_low_noise_and_the_coarse_fill_at_high_noise():
+def test_an_untrained_correction_keeps_x_t_at_low_noise_and_the_centre_at_high_noise():
     generator = torch.Generator().manual_seed(1)
     coarse = torch.rand(1, 3, 2, 8, 8, generator=generator)
     x_t = coarse + 0.1 * torch.randn(1, 3, 2, 8, 8, generator=generator)  # near t = 0 x_t is near x0
-    condition = torch.cat([torch.zeros(1, 4, 2, 8, 8), coarse], dim=1)
-    refine = Refinement(Silent(), linear_schedule(1000), 0.1)
+    condition = torch.cat([torch.zeros(1, 4, 2, 8, 8), build_centre(coarse, torch.ones(1, 2, 8, 8, dtype=torch.bool),
+                                                                    coarse)], dim=1)
+    refine = Refinement(Silent(), linear_schedule(1000), (0.1, 0.1))
     assert torch.allclose(refine(x_t, condition, torch.tensor([0])), x_t, atol=0.01)  # skip 0.99 at d = 0.1
     assert torch.allclose(refine(x_t, condition, torch.tensor([999])), coarse, atol=2e-3)
 
 
-def test_the_detail_spread_is_the_known_pixels_rms_around_the_coarse_fill():
-    coarse = torch.zeros(3, 2, 4, 4)
-    video = torch.full((3, 2, 4, 4), 0.2)
-    hole = torch.zeros(2, 4, 4, dtype=torch.bool)
-    hole[:, :2] = True
+def test_a_revealed_pixel_trusts_its_centre_by_its_own_spread():
+    """Where the reach says the centre was copied from another frame, the smaller spread rules."""
+    centre = torch.zeros(1, 4, 1, 2, 1)
+    centre[:, 3, :, 1] = 0.5  # the second pixel has a temporal source
+    x_t = torch.ones(1, 3, 1, 2, 1)
+    condition = torch.cat([torch.zeros(1, 4, 1, 2, 1), centre], dim=1)
+    x0 = Refinement(Silent(), linear_schedule(1000), (0.5, 0.01))(x_t, condition, torch.tensor([300]))
+    assert float(x0[0, 0, 0, 1, 0]) < 0.05 < float(x0[0, 0, 0, 0, 0])  # near the centre, 0, where sourced
+
+
+def test_the_spread_is_the_hidden_known_pixels_rms_around_the_centre():
+    coarse = torch.zeros(3, 2, 16, 16)
+    video = torch.full((3, 2, 16, 16), 0.2)
+    hole = torch.zeros(2, 16, 16, dtype=torch.bool)
+    hole[:, :4] = True
     video[:, hole] = 5.0  # under the hole: never read
-    assert abs(detail_spread(video, hole, coarse) - 0.2) < 1e-6
-    assert detail_spread(video, torch.ones_like(hole), coarse) == MIN_DETAIL
+    generator = torch.Generator().manual_seed(0)
+    unsourced, sourced = centre_spread(video, hole, coarse, generator, 0.5)
+    assert abs(unsourced - 0.2) < 1e-6 and abs(sourced - 0.2) < 1e-6  # a finer level: one class, both the same
+    assert centre_spread(video, torch.ones_like(hole), coarse, generator, 0.5) == (MIN_DETAIL, MIN_DETAIL)
+
+
+def test_a_still_background_revealed_later_has_no_spread_where_it_is_copied():
+    """A static scene: what the prior copies from other frames is exact, the spatial fill is not."""
+    generator = torch.Generator().manual_seed(0)
+    frame = torch.rand(3, 1, 16, 16, generator=generator) * 2 - 1
+    video = frame.expand(3, 6, 16, 16).contiguous()
+    hole = torch.zeros(6, 16, 16, dtype=torch.bool)
+    unsourced, sourced = centre_spread(video, hole, None, generator, 0.5)
+    assert sourced < 1e-6 < 0.1 < unsourced
+
+
+def test_a_finer_level_gets_a_revealed_background_back_sharp():
+    """A still scene, a hole that moves: the level below is the scene's blur, the centre is the scene."""
+    generator = torch.Generator().manual_seed(2)
+    scene = (torch.rand(1, 3, 1, 16, 16, generator=generator) * 2 - 1).expand(1, 3, 4, 16, 16).contiguous()
+    hidden = torch.zeros(1, 4, 16, 16, dtype=torch.bool)
+    for frame in range(4):
+        hidden[0, frame, 4:10, 2 + 3 * frame:6 + 3 * frame] = True
+    below = degrade(scene, 2.0)
+    centre = build_centre(torch.where(hidden[:, None], torch.full_like(scene, 9.0), scene), hidden, below, 2.0)
+    assert torch.allclose(centre[:, :3], scene, atol=1e-5)
+    without = build_centre(scene, hidden, below, 2.0, prior=False)
+    assert torch.equal(without[:, :3], below) and bool((without[:, 3] == 0).all())
+
+
+def test_an_untrained_centred_network_corrects_nothing():
+    from infusion.engine.method.model import UNet3D
+
+    network = UNet3D(levels=2, channels=4, centred=True)
+    x_t = torch.randn(1, 3, 2, 8, 8)
+    condition = torch.randn(1, network.condition_channels, 2, 8, 8)
+    assert bool((network(x_t, condition, torch.tensor([10])) == 0).all())
+    assert not bool((UNet3D(levels=2, channels=4)(x_t, condition[:, :4], torch.tensor([10])) == 0).all())

@@ -1,0 +1,128 @@
+"""What the shot itself says about a hidden pixel: the reveal prior, a cheap guess of the fill.
+
+For every hidden pixel, the frames before and after where that place is visible (the reveal: a
+person walks past and the wall behind shows) give a value, linearly interpolated in time between
+the nearest visible frame on each side (or copied from the one side there is). Pixels hidden in
+every frame of the clip have no such source; they take a smooth spatial fill (push-pull: the
+sourced pixels averaged over ever coarser grids, then filled back in from coarse to fine), which
+is about what OpenCV's Telea gives.
+
+When the camera moves (engine/method/camera.py), a place is looked up where the camera motion
+has carried it in each other frame (bilinear), and a frame that does not show it then is no
+source.
+
+``reach`` says how far in time the source is, 1 / (1 + frames away): 1 for a known pixel, 0.5
+for a pixel seen in the next frame, 0 for a pixel only the spatial fill reaches. The network
+reads the prior and the reach (engine/method/model.py) and learns, from training masks that hide
+known pixels and get their prior in exactly the same way, when to copy (a still background) and
+when to generate (a dynamic texture, a long-hidden region). Everything is vectorised over the
+batch, the frames and the pixels, on the tensors' device.
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+
+from .camera import shift_frames
+
+KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
+
+
+def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
+                 offsets: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The prior (B,3,T,H,W) and its reach (B,1,T,H,W) of ``video`` (B,3,T,H,W) where ``hidden``
+    (B,T,H,W) is True; the prior equals the video on the other pixels. ``offsets`` (B,T,2): the
+    camera's offset of each frame (None: a still camera). Nothing hidden is read."""
+    frames = video.shape[2]
+    if offsets is None or frames < 2:
+        sources = _still_sources(video, hidden)
+    else:
+        values, sourced, gaps = zip(*(_moving_sources(video, hidden, offsets, target) for target in range(frames)))
+        sources = torch.stack(values, dim=2), torch.stack(sourced, dim=1), torch.stack(gaps, dim=1)
+    temporal, sourced, gap = sources
+    reach = torch.where(sourced, 1.0 / (1.0 + gap), torch.zeros_like(gap))
+    prior = torch.where(sourced[:, None], temporal, torch.zeros((), device=video.device, dtype=video.dtype))
+    prior = torch.where(sourced[:, None], prior, push_pull(prior, sourced))
+    prior = torch.where(hidden[:, None], prior, video)
+    return prior, reach[:, None].to(video.dtype)
+
+
+Sources = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # value (B,3,...), sourced (B,...), gap in frames (B,...)
+
+
+def _between(index: torch.Tensor, before: torch.Tensor, after: torch.Tensor, frames: int,
+             value_before: torch.Tensor, value_after: torch.Tensor) -> Sources:
+    """Linear in time between the last source at or before ``index`` (-1: none) and the first at
+    or after it (``frames``: none); all the weight on the one side that exists."""
+    has_before, has_after = before >= 0, after < frames
+    gap_before, gap_after = (index - before).float(), (after - index).float()
+    weight_before = torch.where(has_before & has_after, gap_after / (gap_before + gap_after).clamp_min(1.0),
+                                has_before.float())
+    value = weight_before[:, None] * value_before + (1.0 - weight_before[:, None]) * value_after
+    gap = torch.minimum(torch.where(has_before, gap_before, torch.full_like(gap_before, float(frames))),
+                        torch.where(has_after, gap_after, torch.full_like(gap_after, float(frames))))
+    return value, has_before | has_after, gap
+
+
+def _still_sources(video: torch.Tensor, hidden: torch.Tensor) -> Sources:
+    """Every pixel's sources in the frames before and after it, at the same place."""
+    frames = video.shape[2]
+    visible = ~hidden
+    index = torch.arange(frames, device=video.device).view(1, frames, 1, 1).expand_as(hidden)
+    # The last visible frame at or before each frame (-1: none), the first at or after (frames: none).
+    before = torch.where(visible, index, torch.full_like(index, -1)).cummax(dim=1).values
+    after = frames - 1 - torch.where(visible, frames - 1 - index, torch.full_like(index, -1)).flip(1).cummax(dim=1).values.flip(1)
+    return _between(index, before, after, frames, _take_frames(video, before.clamp(0, frames - 1)),
+                    _take_frames(video, after.clamp(0, frames - 1)))
+
+
+def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, offsets: torch.Tensor, target: int) -> Sources:
+    """Frame ``target``'s sources: every frame read where the camera has carried each of its
+    pixels, visible when that read is inside the frame and of known pixels only."""
+    batch, channels, frames, height, width = video.shape
+    shift = (offsets - offsets[:, target:target + 1]).reshape(batch * frames, 2).to(video.device, torch.float32)
+    stack = torch.cat([video, (~hidden)[:, None].to(video.dtype)], dim=1).permute(0, 2, 1, 3, 4)
+    flat = stack.reshape(batch * frames * (channels + 1), height, width)
+    read, inside = shift_frames(flat, shift.repeat_interleave(channels + 1, dim=0))
+    read = read.reshape(batch, frames, channels + 1, height, width)
+    inside = inside.reshape(batch, frames, channels + 1, height, width)[:, :, 0]
+    visible = (read[:, :, channels] >= KNOWN_WEIGHT) & (inside > 0)
+    visible[:, target] = ~hidden[:, target]
+    index = torch.arange(frames, device=video.device).view(1, frames, 1, 1)
+    before = torch.where(visible & (index <= target), index, torch.full_like(index, -1)).amax(dim=1)
+    after = torch.where(visible & (index >= target), index, torch.full_like(index, frames)).amin(dim=1)
+    colours = read[:, :, :channels].permute(0, 2, 1, 3, 4)  # (B,3,T,H,W)
+
+    def take(frame_index: torch.Tensor) -> torch.Tensor:
+        return torch.gather(colours, 2, frame_index.clamp(0, frames - 1)[:, None, None].expand(-1, channels, 1, -1, -1))[:, :, 0]
+
+    return _between(torch.full_like(before, target), before, after, frames, take(before), take(after))
+
+
+def _take_frames(video: torch.Tensor, frame_index: torch.Tensor) -> torch.Tensor:
+    """video (B,3,T,H,W) read at, for each (b, t, y, x), frame ``frame_index[b, t, y, x]``."""
+    return torch.gather(video, 2, frame_index[:, None].expand(-1, video.shape[1], -1, -1, -1))
+
+
+def push_pull(video: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """A smooth fill of ``video`` (B,C,T,H,W) where ``known`` (B,T,H,W) is False, frame by frame,
+    from the known pixels only; a frame with no known pixel is filled with zeros."""
+    batch, channels, frames, height, width = video.shape
+    colour = video.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
+    weight = known.reshape(batch * frames, 1, height, width).to(video.dtype)
+    colour = colour * weight
+    pyramid = [(colour, weight)]
+    while max(pyramid[-1][0].shape[-2:]) > 1:
+        colour, weight = pyramid[-1]
+        pad = (0, weight.shape[-1] % 2, 0, weight.shape[-2] % 2)  # odd sides: a zero-weight border
+        colour, weight = F.avg_pool2d(F.pad(colour, pad), 2), F.avg_pool2d(F.pad(weight, pad), 2)
+        pyramid.append((colour, weight))
+    filled = pyramid[-1][0] / pyramid[-1][1].clamp_min(1e-12)
+    for colour, weight in reversed(pyramid[:-1]):
+        coverage = (weight * 4.0).clamp(max=1.0)  # a coarse pixel a quarter known counts as known
+        upsampled = F.interpolate(filled, size=weight.shape[-2:], mode="bilinear", align_corners=False)
+        filled = colour / weight.clamp_min(1e-12) * coverage + upsampled * (1.0 - coverage)
+    filled = filled.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
+    return torch.where(known[:, None], video, filled)

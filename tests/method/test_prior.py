@@ -1,0 +1,45 @@
+"""The reveal prior: what other frames show at a hidden place, else a smooth spatial fill."""
+import torch
+
+from infusion.engine.method.prior import push_pull, reveal_prior
+
+
+def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
+    video = torch.arange(5, dtype=torch.float32).view(1, 1, 5, 1, 1).expand(1, 3, 5, 1, 1).contiguous()
+    hidden = torch.tensor([False, True, True, True, False]).view(1, 5, 1, 1)
+    junk = torch.where(hidden[:, None], torch.full_like(video, 99.0), video)
+    prior, reach = reveal_prior(junk, hidden)
+    assert torch.allclose(prior[0, 0, :, 0, 0], torch.arange(5, dtype=torch.float32))  # 0 .. 4 on a line
+    assert torch.allclose(reach[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 1 / 3, 0.5, 1.0]))
+
+
+def test_a_pixel_seen_on_one_side_only_copies_that_side():
+    video = torch.tensor([7.0, 0.0, 0.0]).view(1, 1, 3, 1, 1).expand(1, 3, 3, 1, 1).contiguous()
+    hidden = torch.tensor([False, True, True]).view(1, 3, 1, 1)
+    prior, reach = reveal_prior(video, hidden)
+    assert torch.equal(prior[0, 0, :, 0, 0], torch.tensor([7.0, 7.0, 7.0]))
+    assert torch.allclose(reach[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 1 / 3]))
+
+
+def test_a_pixel_never_visible_gets_a_smooth_fill_from_its_surroundings_only():
+    video = torch.zeros(1, 3, 2, 9, 9)
+    video[..., :, :4] = 1.0  # left half bright, right half dark
+    hidden = torch.zeros(1, 2, 9, 9, dtype=torch.bool)
+    hidden[:, :, 3:6, 3:6] = True
+    junk = torch.where(hidden[:, None], torch.full_like(video, 50.0), video)
+    prior, reach = reveal_prior(junk, hidden)
+    inside = prior[0, 0, 0, 3:6, 3:6]
+    assert bool((reach[0, 0, :, 3:6, 3:6] == 0).all())
+    assert bool((inside >= 0).all() and (inside <= 1).all())  # between what surrounds it, nothing from under it
+    assert float(inside[:, 0].mean()) > float(inside[:, 2].mean())  # brighter on the bright side
+    assert torch.equal(prior[:, :, ~hidden[0]], video[:, :, ~hidden[0]])
+
+
+def test_push_pull_keeps_known_pixels_and_fills_odd_sized_frames():
+    generator = torch.Generator().manual_seed(0)
+    video = torch.rand(2, 3, 1, 7, 11, generator=generator)
+    known = torch.rand(2, 1, 7, 11, generator=generator) > 0.7
+    filled = push_pull(video, known)
+    keep = known[:, None].expand_as(video)
+    assert torch.equal(filled[keep], video[keep])
+    assert bool(torch.isfinite(filled).all()) and float(filled.min()) >= 0.0 and float(filled.max()) <= 1.0
