@@ -1,5 +1,6 @@
 """The job store: every job's inputs, settings, work dir (checkpoints, previews), outputs and events.
 
+    STORE/engine.lock               held (flock) by the one engine serving the store; its pid inside
     STORE/jobs/<id>/job.msgpack     what to run (written once, before the job exists)
                     state.msgpack   state, error, times (rewritten atomically)
                     events.msgpack  the job's logged events, appended and fsynced one by one
@@ -17,6 +18,7 @@ method is thread-safe (one lock); msgpack only, nothing pickled.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import sys
 import shutil
@@ -25,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Collection, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Collection, Dict, List, Optional, Tuple
 
 import msgpack
 
@@ -46,6 +48,30 @@ def full_store(error: BaseException) -> Optional[ProtocolError]:
         return ProtocolError(ErrorCode.STORE_FULL, f"the job store is full{where}: {os.strerror(error.errno)}")
     return None
 RECORD, STATE, EVENTS = "job.msgpack", "state.msgpack", "events.msgpack"
+LOCK = "engine.lock"
+
+
+def lock_store(root: Path) -> BinaryIO:
+    """Take ``root``'s lock for as long as the returned file stays open (the engine's life: the
+    kernel lets go when the process ends, however it ends) and write this process's id into it.
+
+    Two engines on one store would run the same jobs twice; a second one is a ValueError naming
+    the process that holds the store.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    stream = open(root / LOCK, "a+b")
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        stream.seek(0)
+        holder = stream.read(32).decode("ascii", "replace").strip() or "unknown"
+        stream.close()
+        raise ValueError(f"the job store {root} is in use by another engine (process {holder} holds "
+                         f"{root / LOCK}): stop that engine or give this one another --store") from None
+    stream.truncate(0)
+    stream.write(f"{os.getpid()}\n".encode())
+    stream.flush()
+    return stream
 
 
 def write_msgpack(path: Path, value: Any) -> None:

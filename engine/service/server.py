@@ -28,7 +28,7 @@ from infusion.protocol.messages import ErrorCode, ProtocolError, Request
 from infusion.protocol.shot import choices
 
 from .intake import plan_submit
-from .job_store import Job, JobStore, full_store, public
+from .job_store import Job, JobStore, full_store, lock_store, public
 from ..method.presets import PRESETS
 from .curve import CurveServer, check_bind_policy, secure_socket
 from .workers import Workers
@@ -123,6 +123,7 @@ class Service:
         check_bind_policy(config.bind, config.curve, config.insecure)
         self.config = config
         self.instance = uuid.uuid4().hex[:16]
+        self.store_lock = lock_store(Path(config.store))  # before the store is read: one engine per store
         self.store = JobStore(config.store)
         self.outbox = Outbox()
         self.workers = Workers(config.devices, self.store, config.roots, self._publish)

@@ -1,0 +1,44 @@
+"""One engine per store, and a store left by a killed engine: real ``infusion serve`` processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infusion.protocol.client import EngineClient
+
+from service_support import Engine, make_shot, wait_for
+from test_service_attacks import store_job
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def serve(store: Path) -> subprocess.CompletedProcess:
+    """``infusion serve`` on ``store`` as an operator starts it, waited for (it should refuse at once)."""
+    return subprocess.run([sys.executable, "-m", "infusion.engine.cli", "serve", "--bind", "tcp://127.0.0.1:*",
+                           "--store", str(store), "--device", "cpu"], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+
+def test_a_second_engine_on_a_store_refuses_to_start_and_names_the_first(tmp_path: Path) -> None:
+    """Two engines on one store both ran the same job (two ``done``, duplicate seqs): the store is locked."""
+    make_shot(tmp_path / "shot")
+    store = tmp_path / "store"
+    job = store_job(store, tmp_path / "shot", train_steps=10**6)
+    with Engine(store) as first:
+        client = EngineClient(first.endpoint, timeout=10)
+        client.connect()
+        wait_for(lambda: client.status(job)["state"] == "running")
+        second = serve(store)
+        assert client.status(job)["state"] == "running"  # the refused engine touched nothing
+        client.close()
+        first.kill()
+    assert second.returncode == 2 and "Traceback" not in second.stderr, second.stderr
+    assert (f"the job store {store} is in use by another engine (process {first.process.pid} holds "
+            f"{store}/engine.lock)") in second.stderr
+    with Engine(store) as after:  # a killed engine's lock went with it
+        with EngineClient(after.endpoint, timeout=10) as client:
+            assert client.status(job)["state"] in ("queued", "running")
