@@ -3,6 +3,11 @@ have no image library and the engine use the same code.
 
 ``plate.####.exr`` pads the frame to the number of hashes, ``plate.%04d.exr`` to 4 digits and
 ``plate.%d.exr`` not at all; the token may appear once, in the file name.
+
+An atomic write of ``fill.1003.exr`` goes through ``.fill.1003.exr.XXXXXXXX.tmp`` beside it:
+hidden, and ending in neither the frame's extension nor anything a frame pattern matches, so no
+sequence reader takes it for a frame. One left by a killed process is removed by
+:func:`remove_temporaries` (of given files) or :func:`remove_temporaries_under` (a folder's own files).
 """
 from __future__ import annotations
 
@@ -11,9 +16,13 @@ import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Dict, Iterable, Iterator, List, Set, Union
 
 _TOKEN = re.compile(r"#+|%(0\d+)?d")
+TEMPORARY_SUFFIX = ".tmp"
+# What tempfile adds to ``.NAME.``: 8 random characters, then the suffix; older releases ended a
+# frame's temporary in its own extension (.exr) and write_atomically's in .part.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.(?:tmp|part|exr)")
 
 
 def frame_path(pattern: str, frame: int) -> str:
@@ -28,13 +37,15 @@ def frame_path(pattern: str, frame: int) -> str:
 
 
 @contextmanager
-def atomic_path(path: Union[str, Path], suffix: str = ".tmp") -> Iterator[Path]:
-    """A temporary path beside ``path`` for the caller to write. When the block ends, the file is
-    flushed to disk and renamed over ``path`` (and the rename made durable); on any error, or if
-    the process dies first, ``path`` keeps its old content and the temporary file is removed."""
+def atomic_path(path: Union[str, Path]) -> Iterator[Path]:
+    """A temporary path beside ``path`` for the caller to write (``.NAME.XXXXXXXX.tmp``: a writer
+    that picks a format by extension must be told the format). When the block ends, the file is
+    flushed to disk and renamed over ``path`` (and the rename made durable); on any error ``path``
+    keeps its old content and the temporary file is removed; if the process dies first, ``path``
+    keeps its old content and the temporary stays until :func:`remove_temporaries` removes it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     os.close(handle)
     try:
         yield Path(temporary)
@@ -48,10 +59,46 @@ def atomic_path(path: Union[str, Path], suffix: str = ".tmp") -> Iterator[Path]:
     fsync_directory(path.parent)
 
 
-def write_atomically(path: Union[str, Path], data: bytes, suffix: str = ".part") -> None:
+def write_atomically(path: Union[str, Path], data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half of one."""
-    with atomic_path(path, suffix) as temporary:
+    with atomic_path(path) as temporary:
         temporary.write_bytes(data)
+
+
+def _remove(found: List[Path]) -> List[Path]:
+    removed = []
+    for stale in found:
+        try:
+            stale.unlink()
+            removed.append(stale)
+        except FileNotFoundError:  # gone meanwhile
+            pass
+    return removed
+
+
+def remove_temporaries(paths: Iterable[Union[str, Path]]) -> List[Path]:
+    """Remove what atomic writes of the files ``paths`` left when their process was killed; what
+    was removed. Only those files' temporaries (each folder listed once): call it before writing
+    them again, with no other process writing them."""
+    names: Dict[Path, Set[str]] = {}
+    for path in map(Path, paths):
+        names.setdefault(path.parent, set()).add(path.name)
+    found = []
+    for folder, wanted in names.items():
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            match = _TEMPORARY.fullmatch(entry.name)
+            if match and match.group("name") in wanted and entry.is_file():
+                found.append(entry)
+    return _remove(found)
+
+
+def remove_temporaries_under(folder: Union[str, Path]) -> List[Path]:
+    """Remove every atomic write's temporary under ``folder`` (its subfolders included); only for a
+    folder no other process writes (the engine's store under its lock, a run's work dir)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return _remove([p for p in folder.rglob(".*") if _TEMPORARY.fullmatch(p.name) and p.is_file()])
 
 
 def fsync_directory(folder: Union[str, Path]) -> None:

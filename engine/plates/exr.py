@@ -94,16 +94,17 @@ def read_frame(path: str, channel: Optional[str] = None) -> Frame:
 def write_frame(path: str, pixels: np.ndarray, spec: oiio.ImageSpec) -> None:
     """Write ``pixels`` (H, W, C), or (H, W) for one channel, with header ``spec`` to ``path`` atomically.
 
-    The frame goes to a temporary file in the same folder (with the same extension, which picks
-    the format), is flushed to disk and renamed over ``path`` (protocol/files.py's atomic_path): a reader
-    sees the old frame or the new one, never half of one.
+    The frame goes to a temporary file in the same folder (named so no sequence reader takes it
+    for a frame; the format is picked by ``path``'s extension), is flushed to disk and renamed over
+    ``path`` (protocol/files.py's atomic_path): a reader sees the old frame or the new one, never
+    half of one.
     """
     pixels = pixels[..., None] if pixels.ndim == 2 else pixels
     if pixels.shape != (spec.height, spec.width, spec.nchannels):
         raise ValueError(f"cannot write {path}: pixels shaped {pixels.shape}, its header says "
                          f"{(spec.height, spec.width, spec.nchannels)}")
-    with atomic_path(Path(path), suffix=Path(path).suffix) as temporary:
-        output = oiio.ImageOutput.create(str(temporary))
+    with atomic_path(Path(path)) as temporary:
+        output = oiio.ImageOutput.create(str(path))
         if output is None:
             raise ValueError(f"cannot write {path}: {oiio.geterror()}")
         if not output.open(str(temporary), spec) or not output.write_image(np.ascontiguousarray(pixels, np.float32)):

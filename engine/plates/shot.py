@@ -32,6 +32,8 @@ import numpy as np
 import OpenImageIO as oiio
 import torch
 
+from infusion.protocol.files import remove_temporaries, remove_temporaries_under
+
 from .color import Encoding, load_config
 from ..method.levels import inpaint_levels
 from ..method.pyramid import level_shapes, resize, scale_known
@@ -204,6 +206,13 @@ def rgb_channels(spec: oiio.ImageSpec, path: str) -> Tuple[int, int, int]:
     return tuple(channel_index(spec, name, path) for name in "RGB")  # type: ignore[return-value]
 
 
+def remove_leftovers(work_dir: Path, outputs: List[str]) -> None:
+    """Remove what atomic writes of an earlier run killed mid-write left: every temporary in the
+    work dir (the run's own) and those of the output frames this run writes."""
+    remove_temporaries_under(work_dir)
+    remove_temporaries(outputs)
+
+
 def run_shot(request: ShotRequest, work_dir: Path, device: str = "cpu",
              progress: Optional[Progress] = None) -> ShotResult:
     """Fill the matte of the shot, write every output frame, return where they are."""
@@ -211,6 +220,8 @@ def run_shot(request: ShotRequest, work_dir: Path, device: str = "cpu",
     shot = _Shot(request, emit)
     work_dir = Path(work_dir)
     patterns, mean = output_patterns(request.out, request.settings.variants)
+    remove_leftovers(work_dir, [pattern.path(frame) for pattern in patterns + ([mean] if mean else [])
+                                for frame in shot.frames])
     box = shot.region()
     shapes = level_shapes(box.height, box.width, request.settings)
     stacks = shot.stacks(box, shapes)

@@ -9,7 +9,8 @@
                     work/           run_shot's work dir: checkpoint.pt, preview/
                     out/            finished frames
 
-A job folder appears by one rename of a complete temporary folder, so a crash never leaves half a
+What an atomic write killed with the engine left in a job's folder is removed when the store is
+loaded (under the store's lock, so no other engine is writing). A job folder appears by one rename of a complete temporary folder, so a crash never leaves half a
 job. A job found ``running`` at start was running when the engine died: it is queued again to
 resume, unless that makes :data:`MAX_DEATHS` deaths, when it is quarantined (failed, as a job
 that kills the engine would otherwise kill every restart). The id is derived from the inputs and settings: the same submit finds the same job. Every
@@ -34,7 +35,7 @@ import msgpack
 from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
 
-from infusion.protocol.files import fsync_directory, write_atomically
+from infusion.protocol.files import fsync_directory, remove_temporaries_under, write_atomically
 
 UNFINISHED = ("queued", "running")
 MAX_DEATHS = 2  # engine deaths during a job's runs that quarantine it
@@ -172,6 +173,7 @@ class JobStore:
                 self._jobs[folder.name] = self._load(folder)
 
     def _load(self, folder: Path) -> Job:
+        remove_temporaries_under(folder)
         state = read_msgpack(folder / STATE)
         job = Job(folder.name, folder, read_msgpack(folder / RECORD), state["state"], state["created"], state["updated"],
                   state.get("error"), events=read_log(folder / EVENTS), deaths=state.get("deaths", 0))

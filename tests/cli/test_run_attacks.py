@@ -33,3 +33,22 @@ def test_an_output_that_is_an_input_frame_is_refused(tmp_path: Path) -> None:
     assert mean.returncode == 2 and (f"{tmp_path}/fill_mean.1001.exr would overwrite the matte frame 1001"
                                      in mean.stderr), mean.stderr
     assert Path(plate.replace("####", "1001")).read_bytes() == before
+
+
+def test_temporaries_of_a_killed_run_are_removed_and_new_ones_are_never_named_like_frames(tmp_path: Path) -> None:
+    """A SIGKILL mid-write left ``.fill.1003.exr.xxxx.exr`` beside the frames (a reader of
+    ``*.exr`` took it for a frame) and ``.checkpoint.pt.*.tmp`` in the work dir."""
+    plate = moving_square_plate(tmp_path, FRAMES[0])
+    out, work = tmp_path / "out", tmp_path / "work"
+    out.mkdir()
+    work.mkdir()
+    left = [out / ".fill.1003.exr.k2j3h4g5.exr", out / ".fill.1001.exr.abcdefgh.tmp", work / ".checkpoint.pt.a1b2c3d4.tmp"]
+    for path in left:
+        path.write_bytes(b"half a frame")
+    (out / ".fill.1003.exr.notes").write_bytes(b"a user's own")
+    done = run("--plate", plate, "--out", str(out / "fill.####.exr"), "--work-dir", str(work))
+    assert done.returncode == 0, done.stderr
+    assert not [path for path in left if path.exists()]
+    assert sorted(p.name for p in out.iterdir()) == [".fill.1003.exr.notes"] + [
+        f"fill.{frame}.exr" for frame in range(FRAMES[0], FRAMES[1] + 1)]
+    assert not [p for p in work.rglob(".*") if p.is_file()]

@@ -1,6 +1,7 @@
 """The protocol package alone: schema validation, wire caps, frame names; importable without torch/numpy."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pytest
 
 from infusion.protocol import messages as m
 from infusion.protocol import wire
-from infusion.protocol.files import frame_path, write_atomically
+from infusion.protocol.files import atomic_path, frame_path, remove_temporaries, remove_temporaries_under, write_atomically
 from infusion.protocol.messages import ErrorCode, ProtocolError
 from infusion.protocol.progress import preview_text, progress_text
 
@@ -94,6 +95,25 @@ def test_frame_paths_and_atomic_writes(tmp_path) -> None:
     write_atomically(str(target), b"one")
     write_atomically(str(target), b"two")
     assert target.read_bytes() == b"two" and [p.name for p in target.parent.iterdir()] == ["x.exr"]
+
+
+def test_a_temporary_is_named_so_no_sequence_reader_takes_it_for_a_frame(tmp_path) -> None:
+    """A SIGKILL mid-write left ``.fill_v2.1003.exr.xxxx.exr`` beside the frames, named like one."""
+    target = tmp_path / "fill_v2.1003.exr"
+    frame = re.compile(r".*\.\d+\.exr")
+    with pytest.raises(KeyboardInterrupt), atomic_path(target) as temporary:
+        assert temporary.parent == tmp_path and temporary.name.startswith(".fill_v2.1003.exr.")
+        assert temporary.suffix == ".tmp" and not frame.fullmatch(temporary.name)
+        raise KeyboardInterrupt  # the write is abandoned and its temporary removed
+    temporary.write_bytes(b"half")  # as a killed process leaves it
+    older = tmp_path / ".fill_v2.1003.exr.k2j3h4g5.exr"  # an older release's name, and a user's own files
+    older.write_bytes(b"x")
+    for mine in (".fill_v2.1003.exr.notes", "fill_v2.1004.exr", ".fill_v2.1004.exr.abcdefgh.tmp"):
+        (tmp_path / mine).write_bytes(b"mine")
+    assert sorted(remove_temporaries([target])) == sorted([temporary, older])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".fill_v2.1003.exr.notes", ".fill_v2.1004.exr.abcdefgh.tmp",
+                                                          "fill_v2.1004.exr"]
+    assert remove_temporaries_under(tmp_path) == [tmp_path / ".fill_v2.1004.exr.abcdefgh.tmp"]
 
 
 def test_protocol_imports_without_numpy_or_torch() -> None:

@@ -42,3 +42,19 @@ def test_a_second_engine_on_a_store_refuses_to_start_and_names_the_first(tmp_pat
     with Engine(store) as after:  # a killed engine's lock went with it
         with EngineClient(after.endpoint, timeout=10) as client:
             assert client.status(job)["state"] in ("queued", "running")
+
+
+def test_temporaries_a_killed_engine_left_in_the_store_are_removed_at_start(tmp_path: Path) -> None:
+    make_shot(tmp_path / "shot")
+    store = tmp_path / "store"
+    job = store_job(store, tmp_path / "shot", train_steps=10**6)
+    folder = store / "jobs" / job
+    left = [folder / "work" / ".checkpoint.pt.a1b2c3d4.tmp", folder / "out" / ".fill.1003.exr.k2j3h4g5.exr",
+            folder / "inputs" / ".plate.00001003.exr.x_9y8z7w.part", folder / ".state.msgpack.abcdefgh.tmp"]
+    for path in left:
+        path.write_bytes(b"half a file")
+    (folder / "work" / "notes.tmp").write_bytes(b"not an atomic write's")
+    with Engine(store) as engine:
+        with EngineClient(engine.endpoint, timeout=10) as client:
+            assert client.status(job)["state"] in ("queued", "running")
+    assert not [path for path in left if path.exists()] and (folder / "work" / "notes.tmp").exists()
