@@ -172,12 +172,22 @@ class EngineClient:
         blobs: List[bytes] = []
         for role, pattern in (("plate", plate), ("matte", matte)):
             for frame in range(first, last + 1) if pattern else ():
-                with open(frame_path(pattern, frame), "rb") as stream:
-                    blobs.append(stream.read())
+                blobs.append(self._payload(role, frame, frame_path(pattern, frame)))
                 descriptors.append({"role": role, "frame": frame})
         shot.update(plate=os.path.basename(plate), matte=os.path.basename(matte) if matte else None)
         wait = self.timeout + sum(len(b) for b in blobs) / 20e6  # room to write the inputs to the store
         return self._request(m.SUBMIT, blobs, timeout=wait, shot=shot, inputs="value", payloads=descriptors)
+
+    def _payload(self, role: str, frame: int, path: str) -> bytes:
+        """The bytes of one input frame to send; TOO_LARGE, naming the file, for one over the engine's
+        frame limit (sent, it would close the connection and look like an engine that never answers)."""
+        limit = int(self.engine.get("limits", {}).get("max_payload_bytes", MAX_PAYLOAD_BYTES))
+        with open(path, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > limit:
+                raise EngineError(ErrorCode.TOO_LARGE, f"{role} frame {frame} ({path}) is {size} bytes, over the "
+                                  f"engine's limit of {limit} bytes a frame (its --max-frame-mb)", "payloads")
+            return stream.read()
 
     def status(self, job: str) -> Dict[str, Any]:
         """The job's summary: state, progress, frames done, error."""

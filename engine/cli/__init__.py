@@ -9,6 +9,8 @@ import importlib
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from infusion.protocol.messages import MAX_TEXT, printable
+
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "bench": ("infusion.engine.cli.bench", "time training and sampling steps at a shape, preset and device"),
     "eval": ("infusion.engine.cli.eval", "score Infusion and baselines inside synthetic mattes on clips with known truth"),
@@ -22,6 +24,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "attach": ("infusion.engine.cli.attach", "follow a job on an engine again, receiving what was missed"),
     "keys": ("infusion.engine.cli.keys", "make a CurveZMQ key pair for an engine or a client"),
 }
+CLIENT_COMMANDS = ("submit", "jobs", "cancel", "attach")  # they end on error with ``error: CODE: message``
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +44,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except ValueError as error:  # bad input: say what is wrong, no traceback
-        print(f"infusion {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        if args.command in CLIENT_COMMANDS:  # whatever stopped it: one line with its code, no traceback
+            from .engine_client import command_error
+            print(f"infusion {args.command}: error: {printable(command_error(error), MAX_TEXT)}", file=sys.stderr)
+            return 2
+        if isinstance(error, ValueError):  # bad input: say what is wrong, no traceback
+            print(f"infusion {args.command}: error: {error}", file=sys.stderr)
+            return 2
+        raise
 

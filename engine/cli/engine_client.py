@@ -1,14 +1,15 @@
-"""Shared by the client commands (submit, jobs, cancel, attach): the engine address and keys, and
-following a job while writing its frames."""
+"""Shared by the client commands (submit, jobs, cancel, attach): the engine address and keys,
+following a job while writing its frames, and the one line a command that fails ends with."""
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from typing import Any, Optional, TextIO, Tuple
 
 from infusion.protocol.client import CurveKeys, EngineClient
 from infusion.protocol.files import write_atomically
-from infusion.protocol.messages import MAX_LABEL, MAX_TEXT, printable
+from infusion.protocol.messages import MAX_LABEL, MAX_TEXT, ErrorCode, ProtocolError, printable
 from infusion.protocol.progress import preview_text, progress_text
 
 from ..plates.shot import output_patterns
@@ -62,3 +63,20 @@ def follow(client: EngineClient, job: str, out: Optional[str], since: int = 0, l
             print(f"job {job} was cancelled", file=log, flush=True)
             return 3
     return 1
+
+
+def command_error(error: Exception) -> ProtocolError:
+    """What a client command that stopped on ``error`` says, as ``error: CODE: message``: the
+    engine's error (or the client's: engine_unavailable, too_large) as it is; a file of the user's
+    that is missing (not_found), on a full disk (store_full) or otherwise unusable (bad_input),
+    named; bad input (a ValueError) as bad_input; anything else as internal."""
+    if isinstance(error, ProtocolError):
+        return error
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        code = {errno.ENOENT: ErrorCode.NOT_FOUND, errno.ENOSPC: ErrorCode.STORE_FULL,
+                errno.EDQUOT: ErrorCode.STORE_FULL}.get(error.errno, ErrorCode.BAD_INPUT)
+        return ProtocolError(code, f"{where}{error.strerror or error}")
+    if isinstance(error, ValueError):
+        return ProtocolError(ErrorCode.BAD_INPUT, str(error))
+    return ProtocolError(ErrorCode.INTERNAL, f"internal error: {type(error).__name__}: {error}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, BinaryIO, Callable, Dict, List, Sequence
 import msgpack
 
 from infusion.protocol.messages import ErrorCode, ProtocolError, choice_check, choice_map
-from infusion.protocol.files import atomic_path, write_atomically
+from infusion.protocol.files import atomic_path, frame_path, write_atomically
 from infusion.protocol.shot import choices
 from infusion.protocol.wire import Payload
 
@@ -30,6 +31,7 @@ from ..method.presets import PRESETS, preset
 from .allowed_roots import open_reference
 from .job_store import read_msgpack, write_msgpack
 from ..plates.divergence import check_finite_settings
+from ..plates.exr import read_spec
 from ..plates.overwrite import check_outputs_apart
 from ..plates.sequence import FramePattern
 from ..method.settings import Settings
@@ -164,21 +166,43 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
     else:
         references = reference_files(shot, roots)
         identity = [reference.identity for reference in references]
-    sources = {"plate": shot["plate"], "matte": shot["matte"]} if not by_value else {"plate": None, "matte": None}
-    key = {"inputs": fields["inputs"], "request": {**request, **sources}, "settings": settings.result_fields(),
-           "files": sorted(identity)}
+    sources = {"plate": shot["plate"], "matte": shot["matte"]}  # paths by reference, file names by value
+    key = {"inputs": fields["inputs"], "request": {**request, **(sources if not by_value else dict.fromkeys(sources))},
+           "settings": settings.result_fields(), "files": sorted(identity)}
     job_id = hashlib.sha256(msgpack.packb(key, use_bin_type=True)).hexdigest()[:24]
-    record = {"inputs": fields["inputs"], "shot": request, "settings": settings.to_dict()}
-    if not by_value:
-        record["references"] = sources  # where the copies came from, for people
+    record = {"inputs": fields["inputs"], "shot": request, "settings": settings.to_dict(), "sources": sources}
 
     def fill_inputs(folder: Path) -> None:
         for descriptor, data in zip(fields["payloads"], payloads) if by_value else ():
-            write_atomically(stored_path(folder, descriptor["role"], descriptor["frame"]), data)
+            role, frame = descriptor["role"], descriptor["frame"]
+            write_atomically(stored_path(folder, role, frame), data)
+            check_header(stored_path(folder, role, frame), role, frame, frame_path(shot[role], frame))
         if references:
             write_msgpack(folder / REFERENCES, [asdict(reference) for reference in references])
 
     return Plan(job_id, record, fill_inputs)
+
+
+def check_header(stored: Path, role: str, frame: int, name: str) -> None:
+    """BAD_INPUT, naming the user's file ``name``, unless the stored copy's EXR header reads and
+    declares a frame within the engine's limits (plates/exr.py)."""
+    try:
+        read_spec(str(stored))
+    except ValueError as error:
+        raise _bad("payloads", f"{role} frame {frame} ({name}) is not a usable EXR file: "
+                   f"{str(error).replace(str(stored), name)}", ErrorCode.BAD_INPUT) from None
+
+
+def named_for_user(message: str, record: Dict[str, Any], folder: Path) -> str:
+    """``message`` with each of the job's input copies (``FOLDER/inputs/plate.00001001.exr``) named
+    as the user named that frame (a path by reference, a file name by value)."""
+    sources = record.get("sources") or record.get("references") or {}  # "references": records of older engines
+    copy = re.compile(re.escape(str(folder / "inputs")) + r"/(plate|matte)\.(-?\d+)\.exr")
+
+    def user_name(found: "re.Match[str]") -> str:
+        pattern = sources.get(found.group(1))
+        return frame_path(pattern, int(found.group(2))) if pattern else found.group(0)
+    return copy.sub(user_name, message)
 
 
 def shot_request(record: Dict[str, Any], folder: Path) -> ShotRequest:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Union
 from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
 
-from .intake import copy_references, shot_request
+from .intake import copy_references, named_for_user, shot_request
 from .job_store import Job, JobStore, full_store
 from ..method.progress import StepProgress
 from ..method.settings import Settings
@@ -145,6 +145,8 @@ class Workers:
                          elapsed=time.monotonic() - started)
 
     def _finish(self, job: Job, state: str, error: Optional[Dict[str, str]], **fields: Any) -> None:
+        if error is not None:  # the user's files, not the job's copies of them
+            error = {**error, "message": named_for_user(error["message"], job.record, job.folder)}
         with self.lock:
             if job.id in self.cancelling or self.stopping.is_set():
                 return

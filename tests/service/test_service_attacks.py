@@ -205,12 +205,13 @@ def test_a_frame_declaring_a_huge_data_window_is_refused_before_its_pixels(tmp_p
     with Engine(tmp_path / "store") as engine:
         client = EngineClient(engine.endpoint, timeout=30)
         client.connect()
-        job = client.submit(str(huge).replace(f"{FIRST:04d}", "####"), (FIRST, LAST),
-                            matte=str(tmp_path / "shot" / "matte.####.exr"), preset="test")["job"]
-        events = list(client.events(job))
+        with pytest.raises(EngineError) as refused:  # intake reads each frame's header
+            client.submit(str(huge).replace(f"{FIRST:04d}", "####"), (FIRST, LAST),
+                          matte=str(tmp_path / "shot" / "matte.####.exr"), preset="test")
         client.close()
-    assert events[-1].type == "failed" and events[-1].fields["code"] == "bad_input"
-    assert "declares a 16000x16000 data window of 3 channels, over the engine's limits" in events[-1].fields["message"]
+    assert refused.value.code == "bad_input" and refused.value.message.startswith(
+        f"plate frame {FIRST} (plate.{FIRST:04d}.exr) is not a usable EXR file: plate.{FIRST:04d}.exr declares a "
+        "16000x16000 data window of 3 channels, over the engine's limits")
 
 
 def test_settings_of_a_stored_job_are_held_to_the_declared_limits(tmp_path: Path) -> None:
