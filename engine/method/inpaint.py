@@ -88,16 +88,19 @@ class Run:
 
     def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration,
                  schedule: diffusion.Schedule, level: int = 0, start: Optional[torch.Tensor] = None,
-                 spread: Optional[Spread] = None):
+                 spread: Optional[Spread] = None, centred: bool = False):
         """``start`` (K,3,T,H,W), at a finer level: the level below upsampled, noised to the
-        first step of this level's chain (else x_t starts as pure noise); ``spread``, for a
-        centred network: the spread of the shot around its centre (engine/method/refinement.py)."""
+        first step of this level's chain (else x_t starts as pure noise); ``centred``: the network
+        reads a centre; ``spread``, for one that corrects it: the spread of the shot around it
+        (engine/method/refinement.py)."""
         self.settings = settings
         self.device = device
         seed = level_seed(settings.seed, level)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = UNet3D.from_settings(settings, centred=spread is not None)
+            self.model = UNet3D.from_settings(settings, centred=centred)
+            if spread is not None:
+                self.model.zero_output()
         self.model.to(device)
         self.network: nn.Module = acceleration.wrap(self.model)  # the same parameters, run the fast way
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
@@ -204,13 +207,14 @@ def inpaint(
             return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved)
 
         centre_of = centre_at
-        spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
-        measured = centre_spread(video, hole, None if below is None else below[0], spread_masks,
-                                 settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets)
-        spread = (settings.refine_detail * measured[0], settings.refine_detail * measured[1])
+        if plan.corrects:
+            spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
+            measured = centre_spread(video, hole, None if below is None else below[0], spread_masks,
+                                     settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets)
+            spread = (settings.refine_detail * measured[0], settings.refine_detail * measured[1])
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below)
-    run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread)
+    run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)
     if checkpoint is not None:
         saved = checkpoint.load()
         if saved is not None:

@@ -66,13 +66,15 @@ class UNet3D(nn.Module):
         self.decoders = nn.ModuleList(DoubleConv(2 * channels, channels) for _ in range(levels - 1))
         self.head = nn.Sequential(conv3x3x3(channels, channels), nn.ReLU(inplace=True))
         self.output = conv3x3x3(channels, VIDEO_CHANNELS)
-        if centred:  # an untrained correction is zero: the network starts as its centre's Wiener guess
-            nn.init.zeros_(self.output.weight)
-            nn.init.zeros_(self.output.bias)
 
     @classmethod
     def from_settings(cls, settings: Settings, centred: bool = False) -> "UNet3D":
         return cls(settings.levels, settings.channels, settings.embed_channels, centred)
+
+    def zero_output(self) -> None:
+        """Start with an output of zero: a correction (engine/method/refinement.py) that changes nothing yet."""
+        nn.init.zeros_(self.output.weight)
+        nn.init.zeros_(self.output.bias)
 
     @property
     def condition_channels(self) -> int:

@@ -36,6 +36,7 @@ from .training_masks import random_training_mask
 
 MIN_DETAIL = 0.01  # a flat shot still gets a little grain, never a division by zero
 SPREAD_MASKS = 4  # training masks drawn to measure the spread
+AGREEMENT = 0.1  # network units: the level below agrees with the revealed prior to about this
 
 Spread = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
 
@@ -51,10 +52,22 @@ def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torc
     if not prior:
         return torch.cat([below, torch.zeros_like(below[:, :1])], dim=1)
     guess, reach = reveal_prior(torch.where(hidden[:, None], torch.zeros((), device=video.device), video), hidden, offsets)
-    if below is not None:  # detail only where the whole footprint of a pixel below has a source: no seam halo
-        whole = degrade((reach > 0).to(video.dtype), below_factor) > 0.999
-        guess = below + torch.where(whole, guess - degrade(guess, below_factor), torch.zeros((), device=video.device))
+    if below is not None:
+        guess = _sharpen(guess, reach, below, below_factor)
     return torch.cat([guess, reach], dim=1)
+
+
+def _sharpen(prior: torch.Tensor, reach: torch.Tensor, below: torch.Tensor, factor: float) -> torch.Tensor:
+    """The level below, sharpened by the reveal prior where the whole footprint of a pixel below
+    has a source (no seam halo): the prior itself where the level below agrees with the prior's
+    own blur (it copied what was revealed), else the level below plus the prior's detail (it
+    generated something else: keep that, with the revealed texture's grain)."""
+    whole = degrade((reach > 0).to(prior.dtype), factor) > 0.999
+    blurred = degrade(prior, factor)
+    disagreement = (below - blurred).square().mean(dim=1, keepdim=True)
+    agreement = torch.exp(-disagreement / (2.0 * AGREEMENT ** 2))
+    sharpened = agreement * prior + (1.0 - agreement) * (below + prior - blurred)
+    return torch.where(whole, sharpened, below)
 
 
 def degrade(video: torch.Tensor, factor: float) -> torch.Tensor:

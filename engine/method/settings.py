@@ -54,6 +54,11 @@ class Settings:
     # (else a smooth spatial fill), and predicts a correction of it (engine/method/refinement.py).
     # Off is the paper: the network sees only the masked video.
     reveal_prior: bool = False
+    # With the reveal prior, whether the coarsest level predicts x0 as a correction of it (the
+    # Wiener guess around the prior, engine/method/refinement.py) or x0 itself, the prior being
+    # only an input: a correction copies reveals from the start, x0 itself leaves the network free
+    # to generate a dynamic texture the prior gets wrong. Finer levels always correct the level below.
+    correct_prior: bool = True
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan from the known pixels
     # and follows it (a still camera measured as such is treated as still).
@@ -141,9 +146,9 @@ class Settings:
         ``refine_steps`` steps, conditioned on the level below and tiled, above."""
         if level == 0:
             return LevelPlan(self.diffusion_steps, self.intervals, self.train_steps, self.sample_steps, False,
-                             self.reveal_prior, self.train_crop, 0, 0)
+                             self.reveal_prior, self.reveal_prior and self.correct_prior, self.train_crop, 0, 0)
         return LevelPlan(self.refine_steps, self.refine_intervals, self.refine_train_steps, self.refine_sample_steps,
-                         True, True, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap)
+                         True, True, True, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap)
 
     def training_window(self, frames: int, height: int, width: int, crop: Optional[int] = None) -> Tuple[int, int, int]:
         """(frames, height, width) of one training window on a shot of this size: the window
@@ -180,8 +185,9 @@ class Settings:
 class LevelPlan:
     """One level's run. chain_steps: the steps of the chain it runs (the last ones, T-1 down to 0
     for the whole chain), split into ``intervals``; conditioned: the level starts from the level
-    below, upsampled; centred: the network reads a guess of the fill (the level below, or at the
-    coarsest level the reveal prior) and predicts a correction of it; train_crop: the side of a training crop (0 the
+    below, upsampled; centred: the network reads a guess of the fill, its centre (the level below,
+    or at the coarsest level the reveal prior); corrects: it predicts x0 as a correction of that
+    centre; train_crop: the side of a training crop (0 the
     whole frame; finer levels always train on crops); tile_size 0: sample the whole frame at once."""
 
     chain_steps: int
@@ -190,6 +196,7 @@ class LevelPlan:
     sample_steps: int
     conditioned: bool
     centred: bool
+    corrects: bool
     train_crop: int
     tile_size: int
     tile_overlap: int

@@ -40,8 +40,10 @@ def test_the_spread_is_the_hidden_known_pixels_rms_around_the_centre():
     hole[:, :4] = True
     video[:, hole] = 5.0  # under the hole: never read
     generator = torch.Generator().manual_seed(0)
+    unsourced, sourced = centre_spread(video, hole, coarse, generator, 0.5, prior=False)
+    assert abs(unsourced - 0.2) < 1e-6 and abs(sourced - 0.2) < 1e-6  # no prior: one class, both the same
     unsourced, sourced = centre_spread(video, hole, coarse, generator, 0.5)
-    assert abs(unsourced - 0.2) < 1e-6 and abs(sourced - 0.2) < 1e-6  # a finer level: one class, both the same
+    assert abs(unsourced - 0.2) < 1e-6 and sourced < 0.2  # revealed pixels sharpen the level below
     assert centre_spread(video, torch.ones_like(hole), coarse, generator, 0.5) == (MIN_DETAIL, MIN_DETAIL)
 
 
@@ -73,6 +75,7 @@ def test_an_untrained_centred_network_corrects_nothing():
     from infusion.engine.method.model import UNet3D
 
     network = UNet3D(levels=2, channels=4, centred=True)
+    network.zero_output()
     x_t = torch.randn(1, 3, 2, 8, 8)
     condition = torch.randn(1, network.condition_channels, 2, 8, 8)
     assert bool((network(x_t, condition, torch.tensor([10])) == 0).all())
