@@ -155,7 +155,7 @@ class EngineClient:
                matte_channel: Optional[str] = None, preset: str = DEFAULT_PRESET,
                settings: Optional[Dict[str, Any]] = None, options: Optional[Dict[str, Any]] = None,
                by_reference: bool = False) -> Dict[str, Any]:
-        """Submit a shot; returns ``{"job": id, "state": ..., "existing": bool}``.
+        """Submit a shot; returns ``{"job": id, "state": ..., "existing": bool, "preset": the preset used}``.
 
         By value (default) the EXR files ``plate`` (and ``matte``) name for every frame are read
         here and sent as payload frames; by reference only the patterns travel, and they must be

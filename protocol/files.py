@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Set, Union
 
 _TOKEN = re.compile(r"#+|%(0\d+)?d")
 TEMPORARY_SUFFIX = ".tmp"
-# What tempfile adds to ``.NAME.``: 8 random characters, then the suffix; older releases ended a
-# frame's temporary in its own extension (.exr) and write_atomically's in .part.
+# ``.NAME.``, 8 random characters, the suffix; older releases (tempfile's names) ended a frame's
+# temporary in its own extension (.exr) and write_atomically's in .part.
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.(?:tmp|part|exr)")
 
 
@@ -36,17 +36,29 @@ def frame_path(pattern: str, frame: int) -> str:
     return os.path.join(folder, f"{name[:token.start()]}{frame:0{padding}d}{name[token.end():]}")
 
 
+def _create_temporary(path: Path) -> Path:
+    """A new empty ``.NAME.XXXXXXXX.tmp`` beside ``path``, created with the permissions the user's
+    umask gives a new file (mkstemp's are 0600, and the rename would keep them)."""
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return temporary
+        except FileExistsError:  # another write's name: draw again
+            continue
+
+
 @contextmanager
 def atomic_path(path: Union[str, Path]) -> Iterator[Path]:
     """A temporary path beside ``path`` for the caller to write (``.NAME.XXXXXXXX.tmp``: a writer
-    that picks a format by extension must be told the format). When the block ends, the file is
+    that picks a format by extension must be told the format; the file gets the permissions of a
+    new file under the user's umask). When the block ends, the file is
     flushed to disk and renamed over ``path`` (and the rename made durable); on any error ``path``
     keeps its old content and the temporary file is removed; if the process dies first, ``path``
     keeps its old content and the temporary stays until :func:`remove_temporaries` removes it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
-    os.close(handle)
+    temporary = _create_temporary(path)
     try:
         yield Path(temporary)
         with open(temporary, "rb") as stream:

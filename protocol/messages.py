@@ -208,7 +208,7 @@ SHOT: Schema = {
     "plate": required(text()),  # a frame pattern (plate.####.exr); a full path by reference, a name by value
     "matte": optional(text()),  # a frame pattern of a separate matte sequence, or nil
     "matte_channel": optional(text(64), MATTE_CHANNEL),  # the matte's channel (in the matte, else in the plate)
-    "preset": optional(text(64), DEFAULT_PRESET),
+    "preset": optional(text(64), DEFAULT_PRESET),  # nil or absent: DEFAULT_PRESET, which ``accepted`` states
     "settings": optional(choice_map("settings"), {}),  # overrides of the preset's Settings (protocol/shot.py)
     "options": optional(choice_map("options"), {}),  # plate handling (protocol/shot.py)
 }

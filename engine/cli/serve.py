@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import List
 
@@ -54,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
                            heartbeat=args.heartbeat, max_payload_bytes=int(args.max_frame_mb * (1 << 20)))
     service = Service(config)
     service.install_signal_handlers()
+    if args.insecure:
+        print(f"infusion serve: warning: --insecure: no CurveZMQ on {args.bind}; any machine that reaches it can "
+              "submit, list, fetch and cancel jobs, and every frame travels unencrypted (trusted networks only)",
+              file=sys.stderr, flush=True)
 
     def ready(endpoint: str) -> None:
         security = "CURVE" if curve else ("insecure" if args.insecure else "local only")

@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from infusion.protocol.messages import MAX_LABEL, printable
+
 from .engine_client import add_engine_arguments, connect, follow
 from .shot_arguments import add_shot_arguments, chosen
 
@@ -31,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
                                  matte_channel=args.matte_channel, preset=args.preset, by_reference=args.by_reference,
                                  **chosen(args))
         state = f"existing job, {accepted['state']}" if accepted["existing"] else accepted["state"]
-        print(f"job {accepted['job']} ({state})", file=sys.stderr, flush=True)
+        print(f"job {accepted['job']} ({state}; preset {printable(accepted.get('preset', args.preset), MAX_LABEL)})",
+              file=sys.stderr, flush=True)
         if args.no_wait:
             print(accepted["job"])
             return 0

@@ -73,14 +73,17 @@ def read_spec(path: str) -> oiio.ImageSpec:
         image.close()
 
 
-def read_frame(path: str, channel: Optional[str] = None) -> Frame:
-    """All channels of the frame at ``path``, or only ``channel`` (then ``pixels`` is (H, W, 1))."""
+def read_frame(path: str, channel: Optional[str] = None, lone_channel: bool = False) -> Frame:
+    """All channels of the frame at ``path``, or only ``channel`` (then ``pixels`` is (H, W, 1));
+    with ``lone_channel`` a file of one channel gives that one whatever its name (a matte written
+    as Y, R or mask)."""
     image = _open(path)
     try:
         spec = image.spec()
         if spec.deep:
             raise ValueError(f"{path} holds deep data, which is not supported")
-        first = 0 if channel is None else channel_index(spec, channel, path)
+        lone = lone_channel and spec.nchannels == 1
+        first = 0 if channel is None or lone else channel_index(spec, channel, path)
         last = spec.nchannels if channel is None else first + 1
         pixels = image.read_image(0, 0, first, last, "float")
         if pixels is None or image.has_error:
@@ -113,3 +116,8 @@ def write_frame(path: str, pixels: np.ndarray, spec: oiio.ImageSpec) -> None:
             raise ValueError(f"cannot write {path}: {error}")
         if not output.close():
             raise ValueError(f"cannot write {path}: {output.geterror()}")
+
+
+def display_window(spec: oiio.ImageSpec) -> Tuple[int, int, int, int]:
+    """(x, y, width, height) of a frame's display window."""
+    return spec.full_x, spec.full_y, spec.full_width, spec.full_height

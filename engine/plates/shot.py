@@ -39,7 +39,7 @@ from ..method.levels import inpaint_levels
 from ..method.pyramid import level_shapes, resize, scale_known
 from ..storage.checkpoint_file import CheckpointFile
 from .matte_rule import MatteRule
-from .exr import Frame, channel_index, read_frame, read_spec, write_frame
+from .exr import Frame, channel_index, display_window, read_frame, read_spec, write_frame
 from ..method.progress import IntervalFinished
 from .roi import Box, composite, context_box, crop
 from .sequence import FramePattern, check_frame_range
@@ -128,8 +128,19 @@ class _Shot:
         """The matte of ``frame`` and its origin, from its sequence or from the plate's channel."""
         if self.matte is None and plate is not None:
             return plate.channel(self.request.matte_channel), plate.origin
-        source = read_frame((self.matte or self.plate).path(frame), self.request.matte_channel)
+        source = read_frame((self.matte or self.plate).path(frame), self.request.matte_channel,
+                            lone_channel=self.matte is not None)
         return source.pixels[..., 0], source.origin
+
+    def check_matte_window(self, frame: int, plate: oiio.ImageSpec) -> None:
+        """A separate matte must share the plate's display window: one of another size (a proxy, an
+        unformatted roto) would be applied at the wrong pixels. A ValueError naming both."""
+        if self.matte is None:
+            return
+        matte = read_spec(self.matte.path(frame))
+        if display_window(matte) != display_window(plate):
+            raise ValueError(f"the matte frame {self.matte.path(frame)} has the display window {window_text(matte)} and "
+                             f"the plate frame {self.plate.path(frame)} {window_text(plate)}: reformat the matte to the plate")
 
     def region(self) -> Box:
         """Pass 1a: the matte's box over the range plus context, inside the plate's data windows."""
@@ -138,6 +149,7 @@ class _Shot:
         for frame in self.frames:
             spec = read_spec(self.plate.path(frame))
             rgb_channels(spec, self.plate.path(frame))
+            self.check_matte_window(frame, spec)
             limits = limits.union(Box(spec.x, spec.y, spec.x + spec.width, spec.y + spec.height))
             found = self.rule.box(*self.matte_plane(frame))
             matte_box = found if matte_box is None else matte_box.union(found)
@@ -199,6 +211,12 @@ class _Shot:
                 write_frame(pattern.path(frame), plate.pixels, plate.spec)
                 plate.pixels[region] = backup
                 self.emit(FrameWritten(frame, label, pattern.path(frame)))
+
+
+def window_text(spec: oiio.ImageSpec) -> str:
+    """A display window as people read it: ``1920x1080 at (0, 0)``."""
+    x, y, width, height = display_window(spec)
+    return f"{width}x{height} at ({x}, {y})"
 
 
 def rgb_channels(spec: oiio.ImageSpec, path: str) -> Tuple[int, int, int]:

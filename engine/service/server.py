@@ -293,7 +293,8 @@ class Service:
             job, created = self.store.create(plan.job_id, plan.record, plan.fill_inputs)
             if created or job.state in ("cancelled", "failed"):
                 self.workers.enqueue(job)
-            return m.ACCEPTED, {"job": job.id, "state": job.state, "existing": not created}, []
+            return m.ACCEPTED, {"job": job.id, "state": job.state, "existing": not created,
+                                "preset": request.fields["shot"]["preset"]}, []
         self._in_pool(peer, request, intake)
 
     def _attach(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:

@@ -21,7 +21,7 @@ SETTINGS = preset("test")
 
 def small_shot(tmp_path, fmt="half", frames=6, height=20, width=28):
     """RGB + a float-ish Z channel, overscan data window, NaN/inf/-5/64 outside the matte; a
-    separate soft matte sequence with its own, smaller data window."""
+    separate soft matte sequence with its own, smaller data window (in the plate's display window)."""
     rng = np.random.default_rng(3)
     plate = rng.random((frames, height, width, 4), dtype=np.float32) * 2.0
     plate[:, 0, 0:4, 0] = [np.nan, np.inf, -np.inf, -5.0]
@@ -34,7 +34,7 @@ def small_shot(tmp_path, fmt="half", frames=6, height=20, width=28):
     plate[:, 6:10, 6:10, :3] = np.nan  # NaN under the matte is fine: it is never seen
     write_sequence(str(tmp_path / "plate.####.exr"), FIRST, plate, ["R", "G", "B", "Z"], fmt, origin=(-2, -3),
                    display=(24, 16))
-    write_sequence(str(tmp_path / "matte.%04d.exr"), FIRST, matte, ["A"], "half", origin=(-1, -2))
+    write_sequence(str(tmp_path / "matte.%04d.exr"), FIRST, matte, ["A"], "half", origin=(-1, -2), display=(24, 16))
     return ShotRequest(plate=str(tmp_path / "plate.####.exr"), frames=(FIRST, FIRST + frames - 1),
                        out=str(tmp_path / "out" / "fill.####.exr"), settings=SETTINGS,
                        matte=str(tmp_path / "matte.%04d.exr"), margin=0.5)
@@ -135,6 +135,7 @@ def test_missing_frame_and_empty_matte_are_named(tmp_path):
         run_shot(request, tmp_path / "work")
     assert missing in str(error.value)
     os.rename(missing + ".moved", missing)
-    empty = write_sequence(str(tmp_path / "empty.####.exr"), FIRST, np.zeros((6, 4, 4, 1), np.float32), ["A"])
+    empty = write_sequence(str(tmp_path / "empty.####.exr"), FIRST, np.zeros((6, 4, 4, 1), np.float32), ["A"],
+                           display=(24, 16))
     with pytest.raises(ValueError, match=r"matte \(.*empty.####.exr\) is empty over frames 1001-1006"):
         run_shot(replace(request, matte=empty), tmp_path / "w2")

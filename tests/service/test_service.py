@@ -78,7 +78,7 @@ def test_submit_by_value_and_by_reference(engine: Engine, workspace: Path, tmp_p
             assert np.array_equal(pixels[outside], plate[outside])
             assert not np.array_equal(pixels, plate)
         again = submit(client, workspace)
-        assert again == {"job": accepted["job"], "state": "done", "existing": True}
+        assert again == {"job": accepted["job"], "state": "done", "existing": True, "preset": "test"}
         replayed = list(client.events(accepted["job"]))
         assert [e.fields["interval"] for e in replayed if e.type == "preview"] == [1]  # the latest preview only
         assert sorted(e.fields["frame"] for e in replayed if e.type == "frame") == FRAMES and replayed[-1].type == "done"

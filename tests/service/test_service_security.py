@@ -1,4 +1,5 @@
-"""CurveZMQ: a client whose key is allowed is served, one without is refused; the bind policy."""
+"""CurveZMQ: a client whose key is allowed is served, one without is refused; the bind policy; --insecure
+warns; a submit says which preset it runs."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,9 @@ import pytest
 from infusion.engine.service.curve import check_bind_policy, create_keys, is_local_endpoint
 from infusion.protocol.client import CurveKeys, EngineClient, EngineError
 from infusion.protocol.messages import ErrorCode
+from infusion.protocol.shot import DEFAULT_PRESET
 
-from service_support import Engine
+from service_support import FIRST, LAST, Engine, make_shot, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -42,3 +44,26 @@ def test_bind_policy() -> None:
         check_bind_policy("tcp://0.0.0.0:5557", None, insecure=False)
     with pytest.raises(ValueError, match="tcp://HOST:PORT"):
         is_local_endpoint("udp://0.0.0.0:1")
+
+
+def test_insecure_says_so(tmp_path: Path) -> None:
+    with Engine(tmp_path / "store", "--insecure") as engine:
+        wait_for(lambda: any("warning: --insecure" in line for line in engine.errors))
+        with EngineClient(engine.endpoint, timeout=5) as client:
+            assert client.jobs() == []
+    warning = next(line for line in engine.errors if "warning: --insecure" in line)
+    assert warning.startswith("infusion serve: warning: --insecure: no CurveZMQ on tcp://127.0.0.1:*; any machine that "
+                              "reaches it can submit, list, fetch and cancel jobs")
+
+
+def test_a_submit_with_a_nil_preset_runs_the_default_and_is_told_so(tmp_path: Path) -> None:
+    """``preset: nil`` ran ``standard`` and nothing said so."""
+    make_shot(tmp_path / "shot")
+    shot = tmp_path / "shot"
+    with Engine(tmp_path / "store", "--allow-root", str(shot)) as engine:
+        with EngineClient(engine.endpoint, timeout=10) as client:
+            accepted = client.submit(str(shot / "plate.####.exr"), (FIRST, LAST), matte=str(shot / "matte.####.exr"),
+                                     preset=None, by_reference=True)
+            assert accepted["preset"] == DEFAULT_PRESET == "standard"
+            assert client.status(accepted["job"])["preset"] == "standard"
+            client.cancel(accepted["job"])
