@@ -208,10 +208,13 @@ class _Relay:
             if isinstance(event, PreviewWritten):
                 logged, payloads = self._preview(event)
             elif isinstance(event, FrameWritten):
+                file = os.path.relpath(event.path, self.job.folder)
+                if self.job.file(m.FRAME, event.frame, event.variant or 0) == self.job.folder / file:
+                    return  # a resumed write pass wrote it again, the same frame: it is on the log already
                 logged, payloads = workers.store.log(
                     self.job, m.FRAME, frame=event.frame, variant=event.variant or 0,
                     variants=self.job.record["settings"]["variants"], path=event.path,
-                    bytes=os.path.getsize(event.path), _file=os.path.relpath(event.path, self.job.folder)), []
+                    bytes=os.path.getsize(event.path), _file=file), []
             else:
                 return
         workers.publish(self.job.id, logged, payloads)

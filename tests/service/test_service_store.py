@@ -1,4 +1,5 @@
-"""One engine per store, and a store left by a killed engine: real ``infusion serve`` processes."""
+"""One engine per store, and a store left by a killed engine (temporaries, a write pass cut short):
+real ``infusion serve`` processes."""
 from __future__ import annotations
 
 import os
@@ -6,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgpack
 import pytest
 
+from infusion.engine.service.job_store import EVENTS, STATE, read_log, read_msgpack, write_msgpack
 from infusion.protocol.client import EngineClient
 
-from service_support import Engine, make_shot, wait_for
-from test_service_attacks import store_job
+from service_support import FIRST, LAST, Engine, make_shot, wait_for
+from test_service_attacks import follow, store_job
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -58,3 +61,26 @@ def test_temporaries_a_killed_engine_left_in_the_store_are_removed_at_start(tmp_
         with EngineClient(engine.endpoint, timeout=10) as client:
             assert client.status(job)["state"] in ("queued", "running")
     assert not [path for path in left if path.exists()] and (folder / "work" / "notes.tmp").exists()
+
+
+def test_a_write_pass_resumed_after_a_kill_logs_each_frame_once(tmp_path: Path) -> None:
+    """The engine died in the write pass, its frames logged but not the job's end (the store as a
+    SIGKILL there leaves it); resumed, the pass writes every frame again: each is logged once."""
+    make_shot(tmp_path / "shot")
+    store = tmp_path / "store"
+    job = store_job(store, tmp_path / "shot")
+    with Engine(store) as engine:
+        assert follow(engine.endpoint, job)[-1].type == "done"
+    folder = store / "jobs" / job
+    events = read_log(folder / EVENTS)
+    assert events[-1]["type"] == "done"
+    (folder / EVENTS).write_bytes(b"".join(msgpack.packb(event) for event in events[:-1]))
+    state = read_msgpack(folder / STATE)
+    write_msgpack(folder / STATE, {**state, "state": "running"})
+    with Engine(store) as engine:
+        replayed = follow(engine.endpoint, job)
+    frames = [(e.fields["frame"], e.fields["variant"]) for e in replayed if e.type == "frame"]
+    assert replayed[-1].type == "done" and len(frames) == len(set(frames)) == LAST - FIRST + 1
+    logged = read_log(folder / EVENTS)
+    assert [e["seq"] for e in logged] == list(range(1, len(logged) + 1)) and len(logged) == len(events)
+    assert len([e for e in logged if e["type"] == "frame"]) == LAST - FIRST + 1
