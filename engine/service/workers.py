@@ -194,12 +194,16 @@ class _Relay:
         self.settings = Settings.from_dict(job.record["settings"])
         self.last_sent, self.last_key = 0.0, None
         self.frames = list(range(job.record["shot"]["frames"][0], job.record["shot"]["frames"][1] + 1))
+        self.resumed = False  # whether the run is past its checkpoints (its first step, or its write pass)
 
     def __call__(self, event: object) -> None:
         workers = self.workers
         if workers.stopping.is_set():
             raise EngineStopping()
         check_event(event)
+        if not self.resumed and isinstance(event, (StepProgress, FrameWritten)):
+            self.resumed = True
+            self._recover_preview(event)
         if isinstance(event, (StepProgress, PlateFrameRead)):
             return self._progress(event)
         with workers.lock:
@@ -240,12 +244,45 @@ class _Relay:
     def _preview(self, event: PreviewWritten):
         files = [[self.frames[i % len(self.frames)], i // len(self.frames) + 1, os.path.relpath(p, self.job.folder)]
                  for i, p in enumerate(event.paths)]
+        return self._log_preview(files, event.level, event.interval, event.levels,
+                                 max(1, len(files) // len(self.frames)))
+
+    def _log_preview(self, files: List[List[Any]], level: int, interval: int, levels: int, variants: int):
+        """Log the preview of ``interval`` of ``level``, its ``files`` ([frame, variant, path in the job]);
+        the event and its payload (the middle frame's first variant, if among the files)."""
         middle = self.frames[len(self.frames) // 2]
         shown = [f for frame, variant, f in files if (frame, variant) == (middle, 1)]
         payloads = [(self.job.folder / shown[0]).read_bytes()] if shown else []
-        logged = self.workers.store.log(self.job, m.PREVIEW, interval=self.settings.run_interval(event.level, event.interval),
-                                        intervals=self.settings.run_intervals(event.levels), level=event.level,
-                                        levels=event.levels,
-                                        frames=[self.frames[0], self.frames[-1]], frame=middle,
-                                        variants=max(1, len(files) // len(self.frames)), _files=files)
+        logged = self.workers.store.log(self.job, m.PREVIEW, interval=self.settings.run_interval(level, interval),
+                                        intervals=self.settings.run_intervals(levels), level=level, levels=levels,
+                                        frames=[self.frames[0], self.frames[-1]], frame=middle, variants=variants,
+                                        _files=files)
         return logged, payloads
+
+    def _recover_preview(self, event: Union[StepProgress, FrameWritten]) -> None:
+        """Log the preview of the interval before the run's first step (or before its write pass)
+        if the engine died writing it: the interval was checkpointed, so it never runs again, and
+        its preview files on disk (each whole; those written before the death) were never logged."""
+        preview = self.job.folder / "work" / "preview"
+        if isinstance(event, StepProgress):
+            level, interval, levels = event.level, event.interval, event.levels
+        else:  # every interval ran: the last one's preview, at the finest level a preview was written for
+            levels = 1 + max((int(p.name[len("level_"):]) for p in preview.glob("level_*")), default=0)
+            level, interval = levels - 1, self.settings.level_plan(levels - 1).intervals
+        if interval == 0 and level == 0:
+            return
+        if interval == 0:
+            level, interval = level - 1, self.settings.level_plan(level - 1).intervals
+        interval -= 1
+        run_interval = self.settings.run_interval(level, interval)
+        if any(e["type"] == m.PREVIEW and e["interval"] == run_interval for e in self.job.events):
+            return
+        folder = preview / (f"level_{level}" if level else "") / f"interval_{interval:02d}"
+        variants = self.settings.variants
+        files = [[frame, k, os.path.relpath(folder / f"v{k}.{frame:04d}.exr", self.job.folder)]
+                 for k in range(1, variants + 1) for frame in self.frames if (folder / f"v{k}.{frame:04d}.exr").exists()]
+        if not files:
+            return
+        with self.workers.lock:
+            logged, payloads = self._log_preview(files, level, interval, levels, variants)
+        self.workers.publish(self.job.id, logged, payloads)

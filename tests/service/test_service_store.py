@@ -84,3 +84,33 @@ def test_a_write_pass_resumed_after_a_kill_logs_each_frame_once(tmp_path: Path) 
     logged = read_log(folder / EVENTS)
     assert [e["seq"] for e in logged] == list(range(1, len(logged) + 1)) and len(logged) == len(events)
     assert len([e for e in logged if e["type"] == "frame"]) == LAST - FIRST + 1
+
+
+def test_a_preview_whose_write_a_kill_cut_short_is_logged_when_the_job_resumes(tmp_path: Path) -> None:
+    """The engine died writing the last interval's preview (checkpointed, so never run again): the
+    store has its first preview file, no preview event, no frames. Resumed, the job logs that
+    preview (its files on disk) before its frames, once."""
+    make_shot(tmp_path / "shot")
+    store = tmp_path / "store"
+    job = store_job(store, tmp_path / "shot")
+    with Engine(store) as engine:
+        assert follow(engine.endpoint, job)[-1].type == "done"
+    folder = store / "jobs" / job
+    events = read_log(folder / EVENTS)
+    last = max(e["interval"] for e in events if e["type"] == "preview")
+    kept = [e for e in events if e["type"] != "frame" and e["type"] != "done" and e.get("interval") != last]
+    (folder / EVENTS).write_bytes(b"".join(msgpack.packb(event) for event in kept))
+    written = sorted((folder / "work" / "preview" / f"interval_{last:02d}").iterdir())
+    for path in written[1:]:
+        path.unlink()  # the kill came after the first file
+    for path in (folder / "out").iterdir():
+        path.unlink()
+    write_msgpack(folder / STATE, {**read_msgpack(folder / STATE), "state": "running"})
+    with Engine(store) as engine:
+        replayed = follow(engine.endpoint, job)
+    previews = [e for e in replayed if e.type == "preview"]
+    assert replayed[-1].type == "done" and previews[-1].fields["interval"] == last
+    logged = [e for e in read_log(folder / EVENTS) if e["type"] == "preview"]
+    assert [e["interval"] for e in logged] == sorted({e["interval"] for e in logged})
+    assert logged[-1]["interval"] == last and [f[2] for f in logged[-1]["_files"]] == [
+        str(written[0].relative_to(folder))]
