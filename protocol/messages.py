@@ -46,6 +46,7 @@ class ErrorCode:
     BAD_INPUT = "bad_input"  # inputs that arrived whole but cannot be used (unreadable EXR, empty matte)
     JOB_FAILED = "job_failed"  # the job stopped on an error while running
     STORE_FULL = "store_full"  # the engine's job store is out of space (or over its quota)
+    NOT_ALLOWED = "not_allowed"  # a CURVE key the engine stopped allowing (removed from its allowed folder)
     INTERNAL = "internal"  # an engine bug; the engine keeps serving
     # Raised by the client only, never sent by an engine:
     UNAVAILABLE = "engine_unavailable"  # no answer within the timeout

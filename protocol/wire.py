@@ -30,6 +30,7 @@ class Message:
     header: Any = None
     payloads: List[Payload] = field(default_factory=list)
     error: Optional[ProtocolError] = None
+    user: Optional[str] = None  # CurveZMQ: the sender's public key (Z85), as the ZAP handler admitted it
 
 
 def _no_extensions(code: int, data: bytes) -> Any:
@@ -75,13 +76,14 @@ def decode(frames: Sequence[Payload]) -> Message:
 def receive(socket: zmq.Socket, envelope: int = 0) -> "tuple[List[bytes], Message]":
     """Read one whole multipart message from ``socket`` (ready to read).
 
-    Returns the first ``envelope`` frames (a ROUTER's peer identity) and the decoded rest. Frames
+    Returns the first ``envelope`` frames (a ROUTER's peer identity) and the decoded rest, with
+    the sender's CURVE key as ``user`` where the socket authenticates. Frames
     beyond ``MAX_PAYLOADS`` or ``MAX_MESSAGE_BYTES`` are read and dropped, and the message comes
     back with a TOO_LARGE error instead.
     """
     route: List[bytes] = []
     frames: List[Payload] = []
-    total, error = 0, None
+    total, error, user = 0, None, None
     more = True
     while more:
         frame = socket.recv(copy=False)
@@ -89,15 +91,25 @@ def receive(socket: zmq.Socket, envelope: int = 0) -> "tuple[List[bytes], Messag
         if len(route) < envelope:
             route.append(frame.bytes)
             continue
+        if total == 0 and not frames:
+            user = _user_id(frame)
         total += len(frame)
         if error is None and (len(frames) > MAX_PAYLOADS or total > MAX_MESSAGE_BYTES):
             error = ProtocolError(ErrorCode.TOO_LARGE, f"message over {MAX_PAYLOADS} payloads or {MAX_MESSAGE_BYTES} bytes")
             frames = []
         if error is None:
             frames.append(frame.buffer if len(frame) > 65536 else frame.bytes)
-    if error is not None:
-        return route, Message(error=error)
-    return route, decode(frames)
+    message = Message(error=error) if error is not None else decode(frames)
+    message.user = user
+    return route, message
+
+
+def _user_id(frame: zmq.Frame) -> Optional[str]:
+    """The ZAP User-Id of the connection ``frame`` came on (a CURVE client's public key), or None."""
+    try:
+        return frame.get("User-Id")
+    except zmq.ZMQError:  # no ZAP handler on this socket
+        return None
 
 
 def send(socket: zmq.Socket, header: Dict[str, Any], payloads: Sequence[Payload] = (), route: Sequence[bytes] = ()) -> None:

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder whose files may be submitted by reference (repeatable; none: by value only)")
     parser.add_argument("--curve-secret-key", type=Path, help="the engine's CURVE secret key file (infusion keys)")
     parser.add_argument("--curve-allowed-clients", type=Path, help="folder of allowed client public keys (*.key)")
+    parser.add_argument("--curve-admin-key", action="append", type=Path, default=[],
+                        help="a client public key file whose holder sees and manages every job (repeatable; "
+                             "others see only the jobs their key submitted)")
     parser.add_argument("--insecure", action="store_true", help="allow a non-loopback bind without CURVE (trusted networks only)")
     parser.add_argument("--heartbeat", type=float, default=2.0, help="heartbeat interval in seconds (default 2)")
     parser.add_argument("--max-frame-mb", type=float, default=1024, help="largest message frame accepted, MiB (default 1024)")
@@ -46,7 +49,10 @@ def devices(requested: List[str]) -> List[str]:
 def run(args: argparse.Namespace) -> int:
     if bool(args.curve_secret_key) != bool(args.curve_allowed_clients):
         raise ValueError("--curve-secret-key and --curve-allowed-clients go together")
-    curve = CurveServer.load(args.curve_secret_key, args.curve_allowed_clients) if args.curve_secret_key else None
+    if args.curve_admin_key and not args.curve_secret_key:
+        raise ValueError("--curve-admin-key needs --curve-secret-key and --curve-allowed-clients")
+    curve = (CurveServer.load(args.curve_secret_key, args.curve_allowed_clients, args.curve_admin_key)
+             if args.curve_secret_key else None)
     for root in args.allow_root:
         if not root.is_dir():
             raise ValueError(f"allowed root {root} is not a folder")

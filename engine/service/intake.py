@@ -18,7 +18,7 @@ import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, List, Sequence
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Sequence
 
 import msgpack
 
@@ -147,8 +147,10 @@ def copy_references(folder: Path, roots: Sequence[Path], between: Callable[[], N
                            f"{copied.opened}, {copied.size} bytes): submit the shot again", ErrorCode.BAD_INPUT)
 
 
-def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequence[Path]) -> Plan:
-    """Check a validated submit (messages.validate_request) and plan its job."""
+def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequence[Path],
+                owner: Optional[str] = None) -> Plan:
+    """Check a validated submit (messages.validate_request) and plan its job; ``owner``: the CURVE
+    key that submitted it (its job, apart from the same shot another key submits), None without CURVE."""
     shot = fields["shot"]
     settings = resolve_settings(shot["preset"], shot["settings"])
     by_value = fields["inputs"] == "value"
@@ -168,9 +170,10 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
         identity = [reference.identity for reference in references]
     sources = {"plate": shot["plate"], "matte": shot["matte"]}  # paths by reference, file names by value
     key = {"inputs": fields["inputs"], "request": {**request, **(sources if not by_value else dict.fromkeys(sources))},
-           "settings": settings.result_fields(), "files": sorted(identity)}
+           "settings": settings.result_fields(), "files": sorted(identity), **({"owner": owner} if owner else {})}
     job_id = hashlib.sha256(msgpack.packb(key, use_bin_type=True)).hexdigest()[:24]
-    record = {"inputs": fields["inputs"], "shot": request, "settings": settings.to_dict(), "sources": sources}
+    record = {"inputs": fields["inputs"], "shot": request, "settings": settings.to_dict(), "sources": sources,
+              "owner": owner}
 
     def fill_inputs(folder: Path) -> None:
         for descriptor, data in zip(fields["payloads"], payloads) if by_value else ():

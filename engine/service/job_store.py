@@ -156,6 +156,9 @@ class Job:
         return -self.created, self.id
 
 
+Visible = Callable[[Job], bool]  # which jobs a client may see (with CURVE: its own)
+
+
 class JobStore:
     """Jobs on disk under ``root``, loaded at start, updated as they run."""
 
@@ -202,19 +205,22 @@ class JobStore:
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.state in UNFINISHED), key=lambda j: j.created)
 
-    def page(self, limit: int, after: Optional[str]) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
-        """Up to ``limit`` summaries, newest first, from after the cursor ``after`` (None: the newest);
-        the cursor of the next page (None after the last) and how many jobs the store holds."""
+    def page(self, limit: int, after: Optional[str], visible: Visible = lambda job: True
+             ) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+        """Up to ``limit`` summaries of the ``visible`` jobs, newest first, from after the cursor
+        ``after`` (None: the newest); the cursor of the next page (None after the last) and how
+        many visible jobs the store holds."""
         start: Optional[Tuple[float, str]] = None
         if after is not None:
             created, last = m.cursor_position(after)
             start = (-created, last)
         with self._lock:
-            jobs = sorted((j for j in self._jobs.values() if start is None or j.order > start), key=lambda j: j.order)
+            seen = [j for j in self._jobs.values() if visible(j)]
+            jobs = sorted((j for j in seen if start is None or j.order > start), key=lambda j: j.order)
             shown = jobs[:limit]
             more = len(jobs) > limit
             return ([j.summary() for j in shown], m.list_cursor(shown[-1].created, shown[-1].id) if more else None,
-                    len(self._jobs))
+                    len(seen))
 
     def summary(self, job_id: str) -> Dict[str, Any]:
         with self._lock:
@@ -249,13 +255,13 @@ class JobStore:
             self._jobs[job_id] = job
         return job
 
-    def take_finished(self, cutoff: float, busy: Collection[str]) -> List[Path]:
-        """Take out of the store every finished job that ended before ``cutoff`` (unix seconds) and is
-        not ``busy`` (a cancelled run still unwinding): each folder renamed hidden (so gone at the next
-        start if the engine dies now); those folders, for :meth:`delete`."""
+    def take_finished(self, cutoff: float, busy: Collection[str], visible: Visible = lambda job: True) -> List[Path]:
+        """Take out of the store every ``visible`` finished job that ended before ``cutoff`` (unix
+        seconds) and is not ``busy`` (a cancelled run still unwinding): each folder renamed hidden (so
+        gone at the next start if the engine dies now); those folders, for :meth:`delete`."""
         with self._create_lock, self._lock:
-            taken = [job for job in self._jobs.values()
-                     if job.state in m.FINISHED_STATES and job.updated < cutoff and job.id not in busy]
+            taken = [job for job in self._jobs.values() if job.state in m.FINISHED_STATES and job.updated < cutoff
+                     and job.id not in busy and visible(job)]
             hidden = [self.jobs_dir / f".purged.{job.id}" for job in taken]
             for job, folder in zip(taken, hidden):
                 os.replace(job.folder, folder)

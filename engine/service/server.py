@@ -7,6 +7,7 @@ each job. Anything a client sends that is wrong gets an ``error`` reply to that 
 """
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import signal
@@ -30,7 +31,7 @@ from infusion.protocol.shot import choices
 from .intake import plan_submit
 from .job_store import Job, JobStore, full_store, lock_store, public
 from ..method.presets import PRESETS
-from .curve import CurveServer, check_bind_policy, secure_socket
+from .curve import AllowedKeys, CurveServer, check_bind_policy, secure_socket
 from .workers import Workers
 
 Route = bytes
@@ -106,6 +107,12 @@ class Attachments:
         if route in self.last_seen:
             self.last_seen[route] = time.monotonic()
 
+    def forget(self, route: Route) -> None:
+        """Stop sending anything to ``route`` (a revoked key, or another client on its identity)."""
+        self.last_seen.pop(route, None)
+        for routes in self.followers.values():
+            routes.discard(route)
+
     def drop_silent(self, limit: float) -> List[Route]:
         """Forget clients silent for more than ``limit`` seconds (their jobs run on); the rest."""
         now = time.monotonic()
@@ -128,6 +135,8 @@ class Service:
         self.outbox = Outbox()
         self.workers = Workers(config.devices, self.store, config.roots, self._publish)
         self.attachments = Attachments()
+        self.allowed: Optional[AllowedKeys] = None  # with CURVE: the client keys admitted now
+        self.route_keys: Dict[Route, str] = {}  # with CURVE: the key each client route spoke with last
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
         self.stopped = threading.Event()
         self.endpoint = ""
@@ -142,7 +151,7 @@ class Service:
     def serve(self, on_ready: Callable[[str], None] = lambda endpoint: None) -> None:
         context = zmq.Context()
         socket = context.socket(zmq.ROUTER)
-        authenticator = secure_socket(context, socket, self.config.curve) if self.config.curve else None
+        authenticator, self.allowed = secure_socket(context, socket, self.config.curve) if self.config.curve else (None, None)
         socket.linger = 0
         # Frames over this close the connection; between the caps they get a TOO_LARGE reply.
         socket.setsockopt(zmq.MAXMSGSIZE, max(self.config.max_payload_bytes, 2 * wire.MAX_HEADER_BYTES))
@@ -189,18 +198,58 @@ class Service:
                 self._deliver(route, job, header, payloads)
             if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + self.config.heartbeat
+                self._reload_keys()
                 beat = m.header(m.HEARTBEAT, instance=self.instance, time=time.time())
                 for route in self.attachments.drop_silent(3 * self.config.heartbeat):
                     wire.send(self.socket, beat, route=[route])
 
+    def _reload_keys(self) -> None:
+        """Read the allowed keys again if their folder changed; a removed key's clients hear no more."""
+        if self.allowed is None or not self.allowed.reload():
+            return
+        for route, key in list(self.route_keys.items()):
+            if key not in self.allowed.keys:
+                self.attachments.forget(route)
+                del self.route_keys[route]
+
     # --- dispatch ---------------------------------------------------------------------------
+
+    def _admit(self, peer: Route, key: Optional[str]) -> None:
+        """With CURVE: NOT_ALLOWED for a key removed from the allowed folder since it connected; a
+        route that speaks with another key than before is another client (an identity reused)
+        and inherits nothing the earlier one followed."""
+        if self.allowed is None:
+            return
+        if key is None or key not in self.allowed.keys:
+            self.attachments.forget(peer)
+            self.route_keys.pop(peer, None)
+            raise ProtocolError(ErrorCode.NOT_ALLOWED, "this client's key is no longer allowed by this engine")
+        if self.route_keys.get(peer, key) != key:
+            self.attachments.forget(peer)
+        self.route_keys[peer] = key
+
+    def _visible(self, peer: Route, job: Job) -> bool:
+        """Whether the client on ``peer`` may see ``job``: anyone without CURVE; with it, the key that
+        submitted the job and the admin keys."""
+        if self.config.curve is None:
+            return True
+        key = self.route_keys.get(peer)
+        return key in self.config.curve.admins or (key is not None and job.record.get("owner") == key)
+
+    def _job(self, peer: Route, job_id: str) -> Job:
+        """The job ``job_id`` if ``peer`` may see it; NOT_FOUND (as for no job at all) otherwise."""
+        job = self.store.get(job_id)
+        if not self._visible(peer, job):
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no job {job_id} in this engine's store", "job")
+        return job
 
     def _handle(self, route: List[bytes], message: wire.Message) -> None:
         if not route:
             return
         peer = route[0]
-        self.attachments.heard(peer)
         try:
+            self._admit(peer, message.user)
+            self.attachments.heard(peer)
             if message.error is not None:
                 raise message.error
             largest = max((len(p) for p in message.payloads), default=0)
@@ -272,24 +321,28 @@ class Service:
         self._reply(peer, request, m.PONG, instance=self.instance)
 
     def _status(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
-        self._reply(peer, request, m.JOB, job=self.store.summary(request.fields["job"]))
+        self._reply(peer, request, m.JOB, job=self.store.summary(self._job(peer, request.fields["job"]).id))
 
     def _list(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
-        jobs, after, total = self.store.page(request.fields["limit"], request.fields["after"])
+        jobs, after, total = self.store.page(request.fields["limit"], request.fields["after"],
+                                             lambda job: self._visible(peer, job))
         self._reply(peer, request, m.JOBS, jobs=jobs, next=after, total=total)
 
     def _purge(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         cutoff = time.time() - request.fields["older_than"]
-        self._in_pool(peer, request, lambda: (m.PURGED, {"purged": self.workers.purge(cutoff)}, []))
+        visible = functools.partial(self._visible, peer)  # called off the loop: route_keys is only read there
+        self._in_pool(peer, request, lambda: (m.PURGED, {"purged": self.workers.purge(cutoff, visible)}, []))
 
     def _cancel(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
-        job = self.store.get(request.fields["job"])
+        job = self._job(peer, request.fields["job"])
         self.workers.cancel(job)
         self._reply(peer, request, m.JOB, job=self.store.summary(job.id))
 
     def _submit(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
+        owner = self.route_keys.get(peer)
+
         def intake() -> Tuple[str, Dict[str, Any], List[bytes]]:
-            plan = plan_submit(request.fields, payloads, self.config.roots)
+            plan = plan_submit(request.fields, payloads, self.config.roots, owner)
             job, created = self.store.create(plan.job_id, plan.record, plan.fill_inputs)
             if created or job.state in ("cancelled", "failed"):
                 self.workers.enqueue(job)
@@ -298,7 +351,7 @@ class Service:
         self._in_pool(peer, request, intake)
 
     def _attach(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
-        job_id = request.fields["job"]
+        job_id = self._job(peer, request.fields["job"]).id
         events, progress = self.store.replay(job_id, request.fields["since"])
         self._reply(peer, request, m.JOB, job=self.store.summary(job_id))
         self.attachments.attach(peer, job_id)
@@ -316,11 +369,11 @@ class Service:
         return path.read_bytes() if path is not None and path.exists() else None
 
     def _detach(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
-        self.attachments.detach(peer, request.fields["job"])
+        self.attachments.detach(peer, request.fields["job"])  # only what this client followed: nothing to check
 
     def _fetch(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         fields = request.fields
-        job = self.store.get(fields["job"])
+        job = self._job(peer, fields["job"])
         kind = m.FRAME if fields["interval"] is None else m.PREVIEW
         path = job.file(kind, fields["frame"], fields["variant"], fields["interval"])
         if path is None:

@@ -21,7 +21,7 @@ from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
 
 from .intake import copy_references, named_for_user, shot_request
-from .job_store import Job, JobStore, full_store
+from .job_store import Job, JobStore, Visible, full_store
 from ..method.progress import StepProgress
 from ..method.settings import Settings
 from ..plates.divergence import RunDiverged, check_event
@@ -81,10 +81,10 @@ class Workers:
             device = min(self.queues, key=lambda d: self.queues[d].qsize() + list(self.running.values()).count(d))
             self.queues[device].put(job.id)
 
-    def purge(self, cutoff: float) -> int:
-        """Delete the finished jobs that ended before ``cutoff`` but those still unwinding; how many."""
+    def purge(self, cutoff: float, visible: Visible) -> int:
+        """Delete the ``visible`` finished jobs that ended before ``cutoff`` but those still unwinding; how many."""
         with self.lock:
-            taken = self.store.take_finished(cutoff, set(self.running) | self.requeue)
+            taken = self.store.take_finished(cutoff, set(self.running) | self.requeue, visible)
         self.store.delete(taken)
         return len(taken)
 
