@@ -230,7 +230,7 @@ class Service:
 
     def _visible(self, peer: Route, job: Job) -> bool:
         """Whether the client on ``peer`` may see ``job``: anyone without CURVE; with it, the key that
-        submitted the job and the admin keys."""
+        submitted the job and the admin keys (only they, for a job submitted without CURVE)."""
         if self.config.curve is None:
             return True
         key = self.route_keys.get(peer)
@@ -325,12 +325,12 @@ class Service:
 
     def _list(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         jobs, after, total = self.store.page(request.fields["limit"], request.fields["after"],
-                                             lambda job: self._visible(peer, job))
+                                             functools.partial(self._visible, peer))
         self._reply(peer, request, m.JOBS, jobs=jobs, next=after, total=total)
 
     def _purge(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
         cutoff = time.time() - request.fields["older_than"]
-        visible = functools.partial(self._visible, peer)  # called off the loop: route_keys is only read there
+        visible = functools.partial(self._visible, peer)
         self._in_pool(peer, request, lambda: (m.PURGED, {"purged": self.workers.purge(cutoff, visible)}, []))
 
     def _cancel(self, peer: Route, request: Request, payloads: List[wire.Payload]) -> None:
