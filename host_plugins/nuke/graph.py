@@ -1,16 +1,26 @@
 """The nodes inside the Infusion Group: inputs to EXR through a Write, the fill merged back through a Keymix.
 
-    Source (input 0) ─┬──────────────────────────────────────────── Merge (Keymix B) ── Output
-    Matte  (input 1) ─┴─ MatteToAlpha (Copy) ─┬─ RenderInputs (Write)        │ A     │ mask
-                                              └─ JobRange (TimeClip) ────────┼───────┘
-                                                 Result (Read) ──────────────┘
+    Source (input 0) ─┬─────────────────────────────────────────────── Merge (Keymix) B ── Output
+    Matte  (input 1) ─┴─ MatteToAlpha (Copy) ─┬─ RenderInputs (Write)
+                                              └─ JobRange (TimeClip) ─ MatteThreshold (Expression)
+                                                 ─ MatteGrow (Dilate) ──────────────── Merge mask
+                         Result (Read) ─────────────────────────────────────────────── Merge A
 
 The node's output is always the Source: its format, bbox (Keymix ``bbox`` B), every channel and
-every frame. Only RGB (Keymix ``channels``) is taken from the Result, weighted by the matte, and
-only over the job's frames (JobRange is black outside them, so the mask is zero there); ``mix``
-on the node is the Keymix's. Until a result is shown the Keymix is disabled and the Source passes
-through. The per-interval preview (the region of interest at working size) never reaches the
-output: it goes to a Read of its own beside the node (``NAME_preview``), to view.
+every frame. Only RGB (Keymix ``channels``) is taken from the Result, and only over the job's
+frames (JobRange is black outside them, so the mask is zero there); ``mix`` on the node is the
+Keymix's. The Result frames are the plate composited already (the engine blends its fill with the
+soft edge's weight, and outside its weight they are the plate), so the mask is the region the
+engine may have changed at full strength, not the matte as sent: MatteThreshold (an Expression)
+makes the alpha 1 where the matte exceeds the node's ``threshold`` knob, 0 elsewhere, and
+MatteGrow (a Dilate) grows that by the node's ``dilation`` knob, both through expressions on the
+node's knobs (a threshold or dilation changed after the job changes the mask: Inpaint again).
+Thresholding then growing gives the engine's region (engine/plates/matte_rule.py: the matte
+grown, then above the threshold): a grey dilation and a threshold commute. A grown shape larger
+than the engine's disc (Dilate's, if square) changes nothing: the Result is the plate there. Until a
+result is shown the Keymix is disabled and the Source passes through. The per-interval preview
+(the region of interest at working size) never reaches the output: it goes to a Read of its own
+beside the node (``NAME_preview``), to view.
 
 MatteToAlpha copies the chosen matte channel into the alpha of the Source (from the Matte input,
 or from the Source itself when no Matte is connected). RenderInputs stays disabled except while
@@ -26,6 +36,9 @@ from typing import Tuple
 import nuke
 
 SOURCE, MATTE, COPY, WRITE, RANGE, READ, MERGE = "Source", "Matte", "MatteToAlpha", "RenderInputs", "JobRange", "Result", "Merge"
+THRESHOLD, GROW = "MatteThreshold", "MatteGrow"
+FILLED = "a > parent.threshold"  # MatteThreshold's alpha: 1 where the engine fills (a comparison is 1 or 0), else 0
+GROWN = "parent.dilation"  # MatteGrow's size: the engine grows the matte by this many pixels
 PREVIEW_SUFFIX = "_preview"
 
 
@@ -50,7 +63,7 @@ def build(group: nuke.Group) -> None:
         job_range.setInput(0, copy)
         read = nuke.nodes.Read(name=READ, raw=True, on_error="error")
         merge = nuke.nodes.Keymix(name=MERGE, channels="rgb", maskChannel="rgba.alpha", bbox="B", disable=True)
-        for index, node in enumerate((source, read, job_range)):  # Keymix inputs: B, A, mask
+        for index, node in enumerate((source, read, _filled_region(job_range))):  # Keymix inputs: B, A, mask
             merge.setInput(index, node)
         nuke.nodes.Output(name="Output").setInput(0, merge)
     finally:
@@ -58,6 +71,18 @@ def build(group: nuke.Group) -> None:
     mix = nuke.Link_Knob("mix", "mix")
     mix.makeLink(MERGE, "mix")
     group.addKnob(mix)
+
+
+def _filled_region(matte: nuke.Node) -> nuke.Node:
+    """The pixels the engine may change, as an alpha of 1 (0 elsewhere): ``matte``'s alpha above
+    the node's threshold, grown by its dilation (both follow the node's knobs)."""
+    threshold = nuke.nodes.Expression(name=THRESHOLD)
+    threshold["expr3"].setValue(FILLED)
+    threshold.setInput(0, matte)
+    grow = nuke.nodes.Dilate(name=GROW, channels="alpha")
+    grow["size"].setExpression(GROWN)
+    grow.setInput(0, threshold)
+    return grow
 
 
 def _inner(group: nuke.Node, name: str) -> nuke.Node:
@@ -96,7 +121,9 @@ def _point(read: nuke.Node, pattern: str, frames: Tuple[int, int]) -> None:
 
 
 def show(group: nuke.Node, pattern: str, frames: Tuple[int, int]) -> None:
-    """Merge the finished frames ``pattern`` over ``frames`` into the Source (inside the matte, in RGB)."""
+    """Merge the finished frames ``pattern`` over ``frames`` into the Source (in RGB, where the
+    engine may have changed pixels)."""
+    _inner(group, GROW)  # a node made by an older release lacks it (it masks with the raw matte): it must say so
     _point(_inner(group, READ), pattern, frames)
     _set_changed(_inner(group, RANGE), {"first": frames[0], "last": frames[1]})
     _set_changed(_inner(group, MERGE), {"disable": False})

@@ -1,5 +1,6 @@
 """Test controls of the fake ``nuke``: the main thread's queue, buttons, knob edits, saving and
-opening scripts (what Nuke writes to a .nk: every node, its knobs, user knobs, inputs), startup."""
+opening scripts (what Nuke writes to a .nk: every node, its knobs and their expressions, user
+knobs, inputs), startup."""
 from __future__ import annotations
 
 import json
@@ -48,6 +49,7 @@ def _dump(node: nuke.Node) -> Dict[str, Any]:
     user = [k for k in node._knobs.values() if getattr(k, "_user", False)]
     return {"class": node.Class(), "name": node.name(),
             "knobs": {n: k.value() for n, k in node._knobs.items() if not getattr(k, "_user", False)},
+            "expressions": {n: k._expression for n, k in node._knobs.items() if k._expression},
             "user": [[k.Class(), list(k._args), k._value, k.visible()] for k in user],
             "inputs": [i.name() if i is not None else None for i in node._inputs],
             "children": [_dump(child) for child in getattr(node, "_children", [])]}
@@ -61,6 +63,8 @@ def _load(group: nuke.Group, saved: List[Dict[str, Any]]) -> None:
             node = nuke._new(data["class"], {"name": data["name"]})
             for name, value in data["knobs"].items():
                 node[name]._value = value
+            for name, expression in data["expressions"].items():
+                node[name].setExpression(expression)
             for cls, args, value, visible in data["user"]:
                 knob = getattr(nuke, cls)(*args)
                 node.addKnob(knob)

@@ -2,9 +2,11 @@
 
 Names and signatures follow the ``types-nuke`` stubs (tests/test_nuke_api.py holds the fake to
 them). Nodes are evaluated for real: Read reads EXRs, Copy copies a channel, Switch picks an
-input, Keymix merges A into B under a mask, TimeClip is black outside its range, and ``execute``
-on a Write writes EXRs (OpenImageIO), so the engine receives real frames. Each node's knobs and
-behaviour follow Foundry's Nuke Reference Guide page of that node (named at ``_CLASS_KNOBS``).
+input, Keymix merges A into B under a mask, TimeClip is black outside its range, Expression
+computes the alpha, Dilate grows a channel, and ``execute`` on a Write writes EXRs (OpenImageIO),
+so the engine receives real frames. A knob may hold an expression (``setExpression``: knobs of
+other nodes, ``parent.KNOB`` for the enclosing Group's), evaluated when its value is read. Each
+node's knobs and behaviour follow Foundry's Nuke Reference Guide page of that node (named at ``_CLASS_KNOBS``).
 Images are dicts of Nuke channel names (``rgba.red``) to float32 arrays. Test controls (the main
 thread's queue, saving and opening scripts, pressing buttons) live in fake_host.py.
 """
@@ -28,7 +30,12 @@ _CHANNEL_SETS = {"alpha": ("rgba.alpha",), "rgb": ("rgba.red", "rgba.green", "rg
 # frame: an offset or start frame, empty by default; the fake reads no offset),
 # Keymix (channels: copied from A, the others from B; maskChannel; invertMask; mix: dissolves from B
 # at 0 to the full effect at 1; bbox: union, B, A), TimeClip (first, last; before and after: hold,
-# loop, bounce, black).
+# loop, bounce, black), Expression (Color > Math > Expression, color_nodes/expression.html: one expression per
+# channel set, channel3/expr3 the alpha; channels by name, ``a`` the alpha; any node's control by
+# name; C-like syntax, 32-bit float math, a comparison gives 1 or 0; the fake does expr3 only),
+# Erode (fast), class Dilate (filter_nodes/erode_fast.html: channels, all by default; size, 0 by default,
+# positive grows the light pixels; the page names no kernel shape: the fake grows by whole pixels
+# over a square of side 2 * size + 1, edges held, and does no fractional or negative size).
 _CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
     "Read": {"file": "", "first": 1, "last": 1, "origfirst": 1, "origlast": 1, "raw": False, "on_error": "error",
              "colorspace": "default (linear)", "frame_mode": "start at", "frame": ""},
@@ -38,6 +45,8 @@ _CLASS_KNOBS: Dict[str, Dict[str, Any]] = {
     "Switch": {"which": 0},
     "Keymix": {"channels": "all", "maskChannel": "rgba.alpha", "invertMask": False, "mix": 1.0, "bbox": "union"},
     "TimeClip": {"first": 1, "last": 1, "before": "hold", "after": "hold"},
+    "Expression": {"channel3": "alpha", "expr3": ""},
+    "Dilate": {"channels": "all", "size": 0},
     "Input": {"number": 0},
     "Output": {},
     "Group": {},
@@ -59,6 +68,7 @@ class Knob:
         self._value: Any = self._initial(args[2:])
         self._node: Optional[Node] = None
         self._visible, self._tooltip, self._args = True, "", args
+        self._expression = ""
 
     def _initial(self, extra: Tuple[Any, ...]) -> Any:
         return extra[0] if extra else None
@@ -77,10 +87,17 @@ class Knob:
         return self._node
 
     def value(self, index: int = 0) -> Any:
-        return self._value
+        return _evaluate(self._expression, self.node(), {}) if self._expression else self._value
 
     def getValue(self, channel: int = 0) -> Any:
-        return self._value
+        return self.value()
+
+    def setExpression(self, expression: str, index: int = 0, view: Optional[str] = None) -> bool:
+        self._expression = str(expression)
+        return True
+
+    def hasExpression(self, index: int = 0) -> bool:
+        return bool(self._expression)
 
     def setValue(self, val: Any, chan: int = 0) -> bool:
         self._value = val
@@ -345,6 +362,8 @@ class Node:
             return _read_exr(self, frame)
         if self._class == "Keymix":
             return _keymix(self, frame)
+        if self._class in _FILTERS:
+            return _FILTERS[self._class](self, self._need(0)._image(frame))
         if self._class == "TimeClip" and not self.firstFrame() <= frame <= self.lastFrame():
             side = "before" if frame < self.firstFrame() else "after"
             if self[side].value() != "black":
@@ -618,6 +637,72 @@ def _keymix(node: Node, frame: int) -> Dict[str, np.ndarray]:
             raise RuntimeError(f"{node.fullName()}: A is {a[name].shape[::-1]}, B {b[name].shape[::-1]}: the fake merges one format")
         merged[name] = b[name] * (1.0 - weight) + a[name] * weight
     return merged
+
+
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+_EXPRESSION_CHANNELS = {"r": "rgba.red", "g": "rgba.green", "b": "rgba.blue", "a": "rgba.alpha"}
+
+
+def _evaluate(expression: str, node: Node, image: Dict[str, np.ndarray]) -> Any:
+    """A Nuke expression on ``node``: numbers, + - * / ( ) and comparisons (1 or 0, as float32
+    math), the channels r g b a of ``image`` (an Expression node's input) and ``NODE.KNOB``
+    (``parent.KNOB``: the enclosing Group's knob)."""
+    values: Dict[str, Any] = {}
+
+    def name(found: "re.Match[str]") -> str:
+        word = found.group(0)
+        values[f"v{len(values)}"] = _operand(word, node, image)
+        return f"v{len(values) - 1}"
+
+    if not re.fullmatch(r"[\w.\s+\-*/()<>=!]*", expression):
+        raise RuntimeError(f"the fake evaluates no {expression!r}")
+    result = eval(_NAME.sub(name, expression), {"__builtins__": {}}, values)  # noqa: S307 (a test fake, checked above)
+    return np.asarray(result, np.float32) if isinstance(result, np.ndarray) else float(result)
+
+
+def _operand(word: str, node: Node, image: Dict[str, np.ndarray]) -> Any:
+    """A channel of ``image`` or a knob's value (``NODE.KNOB``, ``parent.KNOB``)."""
+    if word in _EXPRESSION_CHANNELS:
+        return image[_EXPRESSION_CHANNELS[word]].astype(np.float32)
+    owner, _, knob = word.rpartition(".")
+    group = node.parent()
+    target = group if owner == "parent" else group.node(owner)
+    if target is None or not knob:
+        raise RuntimeError(f"{node.fullName()}: the expression names {word!r}, which is neither a channel nor a knob")
+    value = target[knob].value()
+    return np.float32(value) if isinstance(value, (int, float)) else value
+
+
+def _expression(node: Node, image: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The input with its alpha computed by ``expr3`` (a blank expression is zero)."""
+    if node["channel3"].value() != "alpha":
+        raise RuntimeError("the fake Expression computes channel3 as alpha only")
+    expression = str(node["expr3"].value()).strip() or "0"
+    alpha = np.broadcast_to(_evaluate(expression, node, image), image["rgba.alpha"].shape)
+    return {**image, "rgba.alpha": np.array(alpha, np.float32)}
+
+
+def _dilate(node: Node, image: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The input with ``channels`` grown by ``size`` pixels: the maximum over a square, edges held."""
+    size = float(node["size"].value())
+    if size < 0 or size != int(size):
+        raise RuntimeError(f"the fake Dilate grows by whole pixels only, not {size}")
+    chosen = str(node["channels"].value())
+    names = list(image) if chosen == "all" else list(_CHANNEL_SETS[chosen])
+    return {**image, **{name: _grown(image[name], int(size)) for name in names}}
+
+
+def _grown(plane: np.ndarray, radius: int) -> np.ndarray:
+    """The maximum of ``plane`` over a square of side 2 * radius + 1 (beyond the edges: the edge pixels)."""
+    radius = min(radius, max(plane.shape))
+    height, width = plane.shape
+    padded = np.pad(plane, radius, mode="edge")
+    rows = np.max([padded[:, dx:dx + width] for dx in range(2 * radius + 1)], axis=0)
+    return np.max([rows[dy:dy + height] for dy in range(2 * radius + 1)], axis=0).astype(plane.dtype)
+
+
+_FILTERS: Dict[str, Callable[[Node, Dict[str, np.ndarray]], Dict[str, np.ndarray]]] = {
+    "Expression": _expression, "Dilate": _dilate}
 
 
 def _write_exr(node: Node, frame: int) -> None:
