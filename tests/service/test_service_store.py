@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import List, Tuple
 
 import msgpack
 import pytest
@@ -63,20 +64,29 @@ def test_temporaries_a_killed_engine_left_in_the_store_are_removed_at_start(tmp_
     assert not [path for path in left if path.exists()] and (folder / "work" / "notes.tmp").exists()
 
 
-def test_a_write_pass_resumed_after_a_kill_logs_each_frame_once(tmp_path: Path) -> None:
-    """The engine died in the write pass, its frames logged but not the job's end (the store as a
-    SIGKILL there leaves it); resumed, the pass writes every frame again: each is logged once."""
+def finished_job(tmp_path: Path) -> Tuple[Path, str, Path, List[dict]]:
+    """A job run to done on a real engine: its store, id, folder and logged events."""
     make_shot(tmp_path / "shot")
     store = tmp_path / "store"
     job = store_job(store, tmp_path / "shot")
     with Engine(store) as engine:
         assert follow(engine.endpoint, job)[-1].type == "done"
     folder = store / "jobs" / job
-    events = read_log(folder / EVENTS)
+    return store, job, folder, read_log(folder / EVENTS)
+
+
+def killed_with(folder: Path, events: List[dict]) -> None:
+    """The job's store as a kill leaves it: only ``events`` logged and the job still running."""
+    (folder / EVENTS).write_bytes(b"".join(msgpack.packb(event) for event in events))
+    write_msgpack(folder / STATE, {**read_msgpack(folder / STATE), "state": "running"})
+
+
+def test_a_write_pass_resumed_after_a_kill_logs_each_frame_once(tmp_path: Path) -> None:
+    """The engine died in the write pass, its frames logged but not the job's end (the store as a
+    SIGKILL there leaves it); resumed, the pass writes every frame again: each is logged once."""
+    store, job, folder, events = finished_job(tmp_path)
     assert events[-1]["type"] == "done"
-    (folder / EVENTS).write_bytes(b"".join(msgpack.packb(event) for event in events[:-1]))
-    state = read_msgpack(folder / STATE)
-    write_msgpack(folder / STATE, {**state, "state": "running"})
+    killed_with(folder, events[:-1])
     with Engine(store) as engine:
         replayed = follow(engine.endpoint, job)
     frames = [(e.fields["frame"], e.fields["variant"]) for e in replayed if e.type == "frame"]
@@ -90,22 +100,14 @@ def test_a_preview_whose_write_a_kill_cut_short_is_logged_when_the_job_resumes(t
     """The engine died writing the last interval's preview (checkpointed, so never run again): the
     store has its first preview file, no preview event, no frames. Resumed, the job logs that
     preview (its files on disk) before its frames, once."""
-    make_shot(tmp_path / "shot")
-    store = tmp_path / "store"
-    job = store_job(store, tmp_path / "shot")
-    with Engine(store) as engine:
-        assert follow(engine.endpoint, job)[-1].type == "done"
-    folder = store / "jobs" / job
-    events = read_log(folder / EVENTS)
+    store, job, folder, events = finished_job(tmp_path)
     last = max(e["interval"] for e in events if e["type"] == "preview")
-    kept = [e for e in events if e["type"] != "frame" and e["type"] != "done" and e.get("interval") != last]
-    (folder / EVENTS).write_bytes(b"".join(msgpack.packb(event) for event in kept))
+    killed_with(folder, [e for e in events if e["type"] != "frame" and e["type"] != "done" and e.get("interval") != last])
     written = sorted((folder / "work" / "preview" / f"interval_{last:02d}").iterdir())
     for path in written[1:]:
         path.unlink()  # the kill came after the first file
     for path in (folder / "out").iterdir():
         path.unlink()
-    write_msgpack(folder / STATE, {**read_msgpack(folder / STATE), "state": "running"})
     with Engine(store) as engine:
         replayed = follow(engine.endpoint, job)
     previews = [e for e in replayed if e.type == "preview"]
