@@ -14,10 +14,13 @@ device.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+
+from .progress import CameraMeasured, ProgressCallback
+from .settings import Settings
 
 SMALLEST_SIDE = 16  # the pyramid's coarsest level is at least this small side
 ITERATIONS = 6  # Gauss-Newton steps per pyramid level
@@ -45,6 +48,18 @@ class CameraMotion:
             return "one frame: no camera motion"
         return (f"camera {'still' if self.still else 'moving'}: {float(steps.mean()):.2f} px a frame on average, "
                 f"{float(steps.max()):.2f} at most")
+
+
+def measure_camera(video: torch.Tensor, hole: torch.Tensor, settings: Settings,
+                   progress: Optional[ProgressCallback]) -> Optional[CameraMotion]:
+    """The camera motion of ``video`` when ``settings`` follow the camera (else None), reported
+    to ``progress`` as a CameraMeasured event."""
+    if not (settings.reveal_prior and settings.camera == "auto"):
+        return None
+    motion = estimate_motion(video, hole)
+    if progress is not None:
+        progress(CameraMeasured(motion.describe(), motion.still))
+    return motion
 
 
 def estimate_motion(video: torch.Tensor, hole: torch.Tensor) -> CameraMotion:

@@ -23,10 +23,10 @@ from torch import nn
 
 from . import diffusion
 from .acceleration import Acceleration
-from .camera import CameraMotion, estimate_motion
+from .camera import CameraMotion, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
-from .progress import CameraMeasured, IntervalFinished, ProgressCallback, ProgressClock, StepProgress
+from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
 from .refinement import Refinement, Spread, build_centre, centre_spread
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
@@ -195,10 +195,8 @@ def inpaint(
     spread: Optional[Spread] = None
     centre_of: Optional[CentreOf] = None
     if plan.centred:
-        if settings.reveal_prior and settings.camera == "auto" and motion is None:
-            motion = estimate_motion(video, hole)
-            if progress is not None:
-                progress(CameraMeasured(motion.describe(), motion.still))
+        if motion is None:
+            motion = measure_camera(video, hole, settings, progress)
         offsets = None if motion is None or motion.still else motion.offsets.to(torch_device)
 
         def centre_at(clips: torch.Tensor, hidden: torch.Tensor, level_below: Optional[torch.Tensor],

@@ -8,8 +8,8 @@ coarsest level sees the whole region of interest (structure needs context); a fi
 needs the texture around the hole, so it works on the hole's box grown by a tile on every side
 (``finer_window``), which bounds its memory by the hole's size, not the plate's. Each level
 keeps its own checkpoint, so a killed run resumes inside the level it was in. The camera's
-motion, when the settings follow it, is measured once (``measure_camera``) and scaled to every
-level.
+motion, when the settings follow it, is measured once on the level nearest ``MOTION_WIDTH``
+(``motion_width``) and scaled to every level.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 
 from .acceleration import Acceleration
-from .camera import CameraMotion, estimate_motion
+from .camera import measure_camera
 from .checkpoint import CheckpointStore
 from .inpaint import InpaintResult, inpaint
-from .progress import CameraMeasured, ProgressCallback
+from .progress import ProgressCallback
 from .pyramid import upscale_video
 from .settings import Settings
 
@@ -40,9 +40,11 @@ def inpaint_levels(
     """Fill every level of ``stacks`` (coarsest first, each the same shot at a larger size, the
     hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w)."""
     result: Optional[InpaintResult] = None
-    motion = measure_camera(stacks, settings, progress)
+    width = motion_width(stacks) if stacks else 0
+    motion = next((measure_camera(video, hole, settings, progress) for video, hole in stacks
+                   if video.shape[-1] == width), None)
     for level, (video, hole) in enumerate(stacks):
-        moved = None if motion is None else motion.scaled(video.shape[-1] / motion_width(stacks))
+        moved = None if motion is None else motion.scaled(video.shape[-1] / width)
         if result is None:
             result = inpaint(video, hole, settings, device, checkpoints(level), progress, acceleration,
                              level=level, levels=len(stacks), motion=moved)
@@ -68,19 +70,6 @@ def motion_width(stacks: Sequence[LevelStack]) -> int:
     widths = [video.shape[-1] for video, _ in stacks]
     fitting = [width for width in widths if width <= MOTION_WIDTH]
     return max(fitting) if fitting else widths[0]
-
-
-def measure_camera(stacks: Sequence[LevelStack], settings: Settings,
-                   progress: Optional[ProgressCallback]) -> Optional[CameraMotion]:
-    """The camera's motion, once for every level, when ``settings.camera`` asks for it."""
-    if not (settings.reveal_prior and settings.camera == "auto") or not stacks:
-        return None
-    width = motion_width(stacks)
-    video, hole = next((video, hole) for video, hole in stacks if video.shape[-1] == width)
-    motion = estimate_motion(video, hole)
-    if progress is not None:
-        progress(CameraMeasured(motion.describe(), motion.still))
-    return motion
 
 
 def finer_window(hole: torch.Tensor, context: int) -> Tuple[slice, slice]:

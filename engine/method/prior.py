@@ -94,11 +94,9 @@ def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, offsets: torch.Te
     before = torch.where(visible & (index <= target), index, torch.full_like(index, -1)).amax(dim=1)
     after = torch.where(visible & (index >= target), index, torch.full_like(index, frames)).amin(dim=1)
     colours = read[:, :, :channels].permute(0, 2, 1, 3, 4)  # (B,3,T,H,W)
-
-    def take(frame_index: torch.Tensor) -> torch.Tensor:
-        return torch.gather(colours, 2, frame_index.clamp(0, frames - 1)[:, None, None].expand(-1, channels, 1, -1, -1))[:, :, 0]
-
-    return _between(torch.full_like(before, target), before, after, frames, take(before), take(after))
+    value_before = _take_frames(colours, before.clamp(0, frames - 1)[:, None])[:, :, 0]
+    value_after = _take_frames(colours, after.clamp(0, frames - 1)[:, None])[:, :, 0]
+    return _between(torch.full_like(before, target), before, after, frames, value_before, value_after)
 
 
 def _take_frames(video: torch.Tensor, frame_index: torch.Tensor) -> torch.Tensor:
