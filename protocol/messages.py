@@ -129,8 +129,18 @@ def number(low: Optional[float] = None, high: Optional[float] = None) -> Check:
     return check
 
 
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(field, f"must be true or false, got {type(value).__name__}")
+    return value
+
+
 def choice_check(choice: Choice) -> Check:
-    """The wire's check of one shot choice (protocol/shot.py): its type and limits."""
+    """The wire's check of one shot choice (protocol/shot.py): its type and limits, or its few values."""
+    if choice.kind is bool:
+        return boolean
+    if choice.values:
+        return text(choices=tuple(choice.values))
     if choice.kind is int:
         return integer(None if choice.low is None else int(choice.low), None if choice.high is None else int(choice.high))
     if choice.kind is float:

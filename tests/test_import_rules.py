@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 METHOD_FORBIDDEN = ("OpenImageIO", "PyOpenColorIO", "zmq", "msgpack", "infusion.protocol", "infusion.engine.plates",
                     "infusion.engine.service", "infusion.engine.storage", "socket", "os", "pathlib", "tempfile",
                     "shutil", "io")
+# The one exception: the declaration of a shot's choices, pure standard library, home of the values
+# a Settings field shares with the choice that overrides it (CAMERAS). The rest of the protocol stays out.
+METHOD_ALLOWED = ("infusion.protocol.shot",)
 # Calls that read or write files, whatever module they come from.
 METHOD_FORBIDDEN_CALLS = ("open", "torch.save", "torch.load")
 # Host adapters load inside Nuke's and Resolve's own Python: no engine, no heavy libraries.
@@ -75,30 +78,33 @@ def is_under(name: str, prefixes: Iterable[str]) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
 
 
-def violations(folder: Path, forbidden: Sequence[str], calls: Sequence[str] = (), root: Path = REPO) -> List[str]:
-    """Every forbidden import and call in the files under ``folder``, as 'file:line imports X'."""
+def violations(folder: Path, forbidden: Sequence[str], calls: Sequence[str] = (), root: Path = REPO,
+               allowed: Sequence[str] = ()) -> List[str]:
+    """Every forbidden import (not under ``allowed``) and call in the files under ``folder``, as 'file:line imports X'."""
     found = []
     for path in sorted(folder.rglob("*.py")):
         where = path.relative_to(root)
         found += [f"{where}:{line} imports {name}" for line, name in imported_names(path, root)
-                  if is_under(name, forbidden)]
+                  if is_under(name, forbidden) and not is_under(name, allowed)]
         found += [f"{where}:{line} calls {name}()" for line, name in called_names(path) if name in calls]
     return found
 
 
 def imports_with_blocked(modules: Sequence[str], blocked: Sequence[str], extra_path: Sequence[Path] = (),
-                         preload: Sequence[str] = ()) -> subprocess.CompletedProcess:
+                         preload: Sequence[str] = (), allowed: Sequence[str] = ()) -> subprocess.CompletedProcess:
     """Import ``modules`` in a fresh interpreter in which every module under ``blocked`` raises
-    ImportError; ``preload`` (the hosts' fakes, which may use numpy) is imported before the block."""
+    ImportError, except those named in ``allowed`` (exactly); ``preload`` (the hosts' fakes, which
+    may use numpy) is imported before the block."""
     script = (
         "import sys\n"
         f"sys.path[:0] = {[str(p) for p in extra_path]!r}\n"
         f"for module in {list(preload)!r}:\n"
         "    __import__(module)\n"
         f"BLOCKED = {list(blocked)!r}\n"
+        f"ALLOWED = {list(allowed)!r}\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if any(name == b or name.startswith(b + '.') for b in BLOCKED):\n"
+        "        if name not in ALLOWED and any(name == b or name.startswith(b + '.') for b in BLOCKED):\n"
         "            raise ImportError('blocked ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         f"for module in {list(modules)!r}:\n"
@@ -109,14 +115,15 @@ def imports_with_blocked(modules: Sequence[str], blocked: Sequence[str], extra_p
 
 
 def test_the_method_imports_no_files_images_colour_sockets_or_wire() -> None:
-    assert violations(REPO / "engine" / "method", METHOD_FORBIDDEN, METHOD_FORBIDDEN_CALLS) == []
+    assert violations(REPO / "engine" / "method", METHOD_FORBIDDEN, METHOD_FORBIDDEN_CALLS, allowed=METHOD_ALLOWED) == []
 
 
 def test_the_method_loads_with_every_forbidden_module_blocked() -> None:
     modules = [module_name(p) for p in sorted((REPO / "engine" / "method").glob("*.py"))]
     # os and io are imported by torch itself; the static test above keeps them out of the method.
     runtime_blocked = [name for name in METHOD_FORBIDDEN if name not in ("os", "io", "pathlib", "tempfile", "shutil", "socket")]
-    result = imports_with_blocked(modules, runtime_blocked)
+    # The allowed declaration loads its package's __init__ (a docstring); every other protocol module stays blocked.
+    result = imports_with_blocked(modules, runtime_blocked, allowed=("infusion.protocol", *METHOD_ALLOWED))
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
@@ -151,3 +158,15 @@ def test_the_rules_catch_a_forbidden_import(tmp_path, part, allowed, source, for
     found = violations(folder, forbidden, METHOD_FORBIDDEN_CALLS, root=tmp_path)
     assert any(expected in item and "planted.py" in item for item in found), found
     assert not any("settings" in item for item in found), found  # an allowed relative import passes
+
+
+def test_the_method_may_import_the_shot_declaration_and_nothing_else_of_the_protocol(tmp_path) -> None:
+    folder = tmp_path / "engine" / "method"
+    folder.mkdir(parents=True)
+    (folder / "planted.py").write_text("from infusion.protocol.shot import CAMERAS\n"
+                                       "from infusion.protocol import messages\n"
+                                       "from infusion.protocol.wire import encode\n")
+    found = violations(folder, METHOD_FORBIDDEN, METHOD_FORBIDDEN_CALLS, root=tmp_path, allowed=METHOD_ALLOWED)
+    assert [item.split(" imports ")[1] for item in found] == ["infusion.protocol", "infusion.protocol.wire"], found
+    assert "ok" in imports_with_blocked(["infusion.protocol.shot"], ["infusion.protocol", "zmq", "msgpack"],
+                                        allowed=("infusion.protocol", *METHOD_ALLOWED)).stdout  # the standard library only

@@ -37,7 +37,8 @@ def add_shot_arguments(parser: argparse.ArgumentParser, out_help: str, out_requi
     parser.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS),
                         help=f"settings preset (default {DEFAULT_PRESET})")
     for choice in choices():
-        parser.add_argument(choice.flag, dest=choice.name, type=_reader(choice), metavar=METAVARS[choice.kind],
+        metavar = "|".join(choice.write(value) for value in choice.values) or METAVARS[choice.kind]
+        parser.add_argument(choice.flag, dest=choice.name, type=_reader(choice), metavar=metavar,
                             help=choice.tip.replace("%", "%%"))
 
 

@@ -45,10 +45,13 @@ def _unset(choice: Choice) -> Any:
 
 
 def _choice(choice: Choice) -> Dict[str, Any]:
-    """The parameter of a shot choice (protocol/shot.py); ``infusion run`` reads a blank value as "not set"."""
-    kind = {int: "INT", float: "FLOAT", str: "STRING"}[choice.kind]
+    """The parameter of a shot choice (protocol/shot.py); ``infusion run`` reads a blank value as "not set".
+    A choice of a few values is a STRING of their written forms (a drop-down, its blank entry first)."""
+    kind = "STRING" if choice.values else {int: "INT", float: "FLOAT", str: "STRING"}[choice.kind]
     limits: Dict[str, Any] = {}
-    if choice.kind is not str:
+    if choice.values:
+        limits = {"allowedValues": list(choice.menu)}
+    elif choice.kind is not str:
         limits = dict(zip(("minValue", "maxValue"), choice.form_range))
     label, description = choice.label[0].upper() + choice.label[1:], choice.tip[0].upper() + choice.tip[1:] + "."
     return _value(choice.camel, kind, label, description, choice.group, default=_unset(choice), **limits)
@@ -148,7 +151,9 @@ class FarmShot:
         value = self.chosen.get(choice.name)
         if value is None and choice.default is None and not choice.blank:  # no blank value to say "the preset's"
             value = preset(self.preset).to_dict()[choice.name]
-        return _unset(choice) if value is None else value
+        if value is None:
+            return _unset(choice)
+        return choice.write(value) if choice.values else value
 
     def parameter_values(self) -> List[Dict[str, Any]]:
         values: Dict[str, Any] = {"PlateDir": str(self.plate.parent), "PlateName": self.plate.name}

@@ -10,8 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
-
-CAMERAS = ("still", "auto")
+from infusion.protocol.shot import CAMERAS  # their one home: the shot's camera choice offers the same
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def farm_argv(spec: ShotSpec, paths: FarmPaths, command: List[str], device: str 
         argv += ["--matte", spec.matte]
     for choice in choices():
         if spec.chosen[choice.name] is not None:
-            argv += [choice.flag, str(spec.chosen[choice.name])]
+            argv += [choice.flag, choice.write(spec.chosen[choice.name])]
     if device:
         argv += ["--device", device]
     if worker_command:

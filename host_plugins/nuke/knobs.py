@@ -73,12 +73,15 @@ def add_knobs(node: nuke.Node) -> None:
 
 
 def _add_choices(node: nuke.Node, shown: Sequence[Choice]) -> None:
-    """A knob per shot choice (protocol/shot.py), named as the choice, at its start value; the
-    colourspace is a menu (:func:`offer_colorspaces`)."""
+    """A knob per shot choice (protocol/shot.py), named as the choice, at its start value; a choice
+    of a few values is a menu of them (its blank entry first), the colourspace a menu of the
+    script's config (:func:`offer_colorspaces`)."""
     for choice in shown:
         if choice.name == "colorspace":
             _add(node, nuke.Enumeration_Knob(choice.name, choice.label, [WORKING_SPACE]), None,
                  f"{choice.tip}; {WORKING_SPACE}: Nuke's working space")
+        elif choice.values:
+            _add(node, nuke.Enumeration_Knob(choice.name, choice.label, list(choice.menu)), choice.start, choice.tip)
         else:
             _add(node, KNOBS[choice.kind](choice.name, choice.label), choice.start, choice.tip)
 
@@ -133,8 +136,11 @@ def working_space() -> Optional[str]:
 def shot_spec(node: nuke.Node, plate: str, frames: Tuple[int, int], matte: Optional[str] = None,
               matte_channel: str = "A", by_reference: bool = False) -> ShotSpec:
     """The shot the knobs describe: ``plate`` (by default the rendered one, the matte in its alpha);
-    a knob at its blank value sets nothing, the colourspace menu's first entry is Nuke's working space."""
-    chosen = {choice.name: choice.read(node[choice.name].value()) for choice in choices()}
+    a knob at its blank value sets nothing (nor does one a node from an older release lacks), the
+    colourspace menu's first entry is Nuke's working space."""
+    present = node.knobs()
+    chosen = {choice.name: choice.read(node[choice.name].value()) if choice.name in present else None
+              for choice in choices()}
     chosen["colorspace"] = working_space() if chosen["colorspace"] in (None, WORKING_SPACE) else chosen["colorspace"]
     return ShotSpec(plate=plate, frames=frames, matte=matte, matte_channel=matte_channel, preset=str(node["preset"].value()),
                     by_reference=by_reference, **chosen)

@@ -4,8 +4,9 @@ Values are plain Python (str and int) keyed by the widgets' IDs. The panel keeps
 in the comp's data (``Infusion.Job``, ``Infusion.Engine``, ...: saved with the comp), so a reopened
 comp shows the same choices, the job id included. Besides its own fields (the tools, the range,
 the engine, the cache, the farm), the panel has one per shot choice of protocol/shot.py, its ID
-the choice's ``camel`` name (``TrainSteps``): a SpinBox for an integer, a LineEdit otherwise; at
-its blank value (0 for the advanced ones, the engine's default for the matte) it sends nothing.
+the choice's ``camel`` name (``TrainSteps``): a ComboBox for a choice of a few values (its blank
+entry first: ``preset``), a SpinBox for an integer, a LineEdit otherwise; at its blank value (0 or
+``preset`` for the advanced ones, the engine's default for the matte) it sends nothing.
 """
 from __future__ import annotations
 
@@ -21,15 +22,25 @@ PANEL_SPINS = {"First": (-1_000_000, 10_000_000), "Last": (-1_000_000, 10_000_00
 PANEL_LINES = ("Engine", "Cache", "Job", "FarmFolder", "InfusionCommand", "FarmDevice")
 
 
+def menus() -> Dict[str, Tuple[str, ...]]:
+    """The ComboBox fields of the shot choices and their entries."""
+    return {choice.camel: choice.menu for choice in choices() if choice.values}
+
+
+def combos() -> Tuple[str, ...]:
+    """Every ComboBox field: the panel's own, then the shot choices' menus."""
+    return COMBOS + tuple(menus())
+
+
 def spins() -> Dict[str, Tuple[int, int]]:
     """The SpinBox fields and their range."""
-    ranges = {choice.camel: choice.form_range for choice in choices() if choice.kind is int}
+    ranges = {choice.camel: choice.form_range for choice in choices() if choice.kind is int and not choice.values}
     return {**PANEL_SPINS, **{name: (int(low), int(high)) for name, (low, high) in ranges.items()}}
 
 
 def lines() -> Tuple[str, ...]:
     """The LineEdit fields."""
-    return PANEL_LINES + tuple(choice.camel for choice in choices() if choice.kind is not int)
+    return PANEL_LINES + tuple(choice.camel for choice in choices() if choice.kind is not int and not choice.values)
 
 
 def defaults(render_range: Tuple[int, int]) -> Dict[str, Any]:
@@ -59,7 +70,7 @@ def kept(comp: Any, base: Mapping[str, Any]) -> Dict[str, Any]:
 
 def read(items: Mapping[str, Any]) -> Dict[str, Any]:
     """The values the window's widgets (``win.GetItems()``) show now."""
-    values: Dict[str, Any] = {name: str(items[name].CurrentText) for name in COMBOS}
+    values: Dict[str, Any] = {name: str(items[name].CurrentText) for name in combos()}
     values.update({name: int(items[name].Value) for name in spins()})
     values.update({name: str(items[name].Text).strip() for name in lines()})
     return values

@@ -293,6 +293,7 @@ def main(fusion: Any, comp: Optional[Any], bmd: Any) -> Optional[Panel]:
     items = win.GetItems()
     window.fill_tools(items, comp_tools.tools(comp), panel_values)
     window.fill_presets(items, str(panel_values["Preset"]))
+    window.fill_menus(items, panel_values)
     panel = Panel(fusion, comp, items)
     buttons = {"Inpaint": panel.inpaint, "Cancel": panel.cancel, "Reattach": panel.reattach,
                "SendToFarm": panel.send_to_farm, "RefreshTools": panel.refresh_tools}

@@ -44,7 +44,7 @@ def _field(ui: Any, name: str, value: Any) -> Any:
     if name in spins:
         low, high = spins[name]
         return ui.SpinBox({"ID": name, "Minimum": low, "Maximum": high, "Value": value, **tip})
-    if name in fields.COMBOS:
+    if name in fields.combos():
         return ui.ComboBox({"ID": name, **tip})
     return ui.LineEdit({"ID": name, "Text": value, **tip})
 
@@ -92,6 +92,12 @@ def fill_presets(items: Dict[str, Any], chosen: str, names: Sequence[str] = PRES
     fill_combo(items["Preset"], names, chosen)
 
 
+def fill_menus(items: Dict[str, Any], values: Mapping[str, Any]) -> None:
+    """The menus of the shot choices of a few values (protocol/shot.py), each at its value in ``values``."""
+    for name, entries in fields.menus().items():
+        fill_combo(items[name], entries, str(values[name]))
+
+
 def show_values(items: Dict[str, Any], values: Mapping[str, Any], tool_names: Iterable[str], presets: Sequence[str]) -> None:
     """Show ``values`` (a comp's fields) in every widget; the tool and preset choices anew."""
     for name in fields.spins():
@@ -100,6 +106,7 @@ def show_values(items: Dict[str, Any], values: Mapping[str, Any], tool_names: It
         items[name].Text = values[name]
     fill_tools(items, tool_names, values)
     fill_presets(items, str(values["Preset"]), presets)
+    fill_menus(items, values)
 
 
 def show_status(items: Dict[str, Any], message: str, progress: float) -> None:

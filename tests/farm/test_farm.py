@@ -38,12 +38,13 @@ def submit(tmp_path: Path, *extra: str) -> Path:
 
 def test_bundle_has_deadline_files_and_its_values_satisfy_the_template(tmp_path):
     bundle = submit(tmp_path, "--matte", str(tmp_path / "mattes" / "matte.%04d.exr"), "--threshold", "0.5", "--dilation", "3",
-                    "--colorspace", "ACES2065-1")
+                    "--colorspace", "ACES2065-1", "--camera", "auto")
     values = json.loads((bundle / "parameter_values.json").read_text())["parameterValues"]
     by_name = {item["name"]: item["value"] for item in values}
     assert by_name["PlateName"] == "plate.####.exr" and by_name["MatteName"] == "matte.%04d.exr"
     assert (by_name["Threshold"], by_name["Dilation"], by_name["Margin"]) == (0.5, 3, 1.0)
     assert (by_name["Colorspace"], by_name["Encoding"]) == ("ACES2065-1", "compositing_log")
+    assert (by_name["Camera"], by_name["RevealPrior"]) == ("auto", "preset")  # a menu left unset: its blank entry
     assert (by_name["FrameStart"], by_name["FrameEnd"]) == (1001, 1006)
     assets = json.loads((bundle / "asset_references.json").read_text())["assetReferences"]
     assert str(tmp_path / "out") in assets["outputs"]["directories"]
@@ -68,9 +69,10 @@ def test_bad_frame_range_is_named(tmp_path):
 
 def test_opencue_spec_is_serialized_without_a_cuebot(tmp_path):
     pytest.importorskip("outline", reason="the farm-opencue extra is not installed")
-    bundle = submit(tmp_path, "--opencue-show", "demo", "--shot-name", "sh010")
+    bundle = submit(tmp_path, "--opencue-show", "demo", "--shot-name", "sh010", "--reveal-prior", "off")
     spec = ElementTree.fromstring((bundle / "opencue_job.xml").read_text().split("?>", 1)[1].split(">", 1)[1])
     assert spec.findtext("show") == "demo" and spec.findtext("shot") == "sh010"
     command = spec.find("job/layers/layer/cmd").text
     assert command.startswith("infusion run --plate ") and f"'{tmp_path / 'in dir' / 'plate.####.exr'}'" in command
     assert "--work-dir" in command and spec.findtext("job/layers/layer/range") == "1"
+    assert "--reveal-prior off" in command and "--camera preset" in command  # set, and left to the preset
