@@ -77,6 +77,13 @@ def write_atomically(path: Union[str, Path], data: bytes) -> None:
         temporary.write_bytes(data)
 
 
+def written_name(name: str) -> str:
+    """The name of the file an atomic write's temporary ``name`` (``.NAME.XXXXXXXX.tmp``) is for;
+    any other name as it is."""
+    match = _TEMPORARY.fullmatch(name)
+    return match.group("name") if match else name
+
+
 def _remove(found: List[Path]) -> List[Path]:
     removed = []
     for stale in found:

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import OpenImageIO as oiio
@@ -50,11 +50,13 @@ def make_shot(folder: Path, first: int = FIRST, last: int = LAST, size: int = SI
 
 
 class Engine:
-    """``infusion serve`` in a subprocess on a free loopback port; ``endpoint`` once it listens."""
+    """``infusion serve`` in a subprocess on a free loopback port; ``endpoint`` once it listens.
+    ``prefix``: a command that runs it (and execs it, keeping its process id)."""
 
-    def __init__(self, store: Path, *extra: str, bind: str = "tcp://127.0.0.1:*", start_timeout: float = 60.0):
+    def __init__(self, store: Path, *extra: str, bind: str = "tcp://127.0.0.1:*", start_timeout: float = 60.0,
+                 prefix: Sequence[str] = ()):
         self.store, self.extra = store, list(extra)
-        command = [sys.executable, "-m", "infusion.engine.cli", "serve", "--bind", bind, "--store", str(store),
+        command = [*prefix, sys.executable, "-m", "infusion.engine.cli", "serve", "--bind", bind, "--store", str(store),
                    "--device", "cpu", "--heartbeat", "0.5", *self.extra]
         env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

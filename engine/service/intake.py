@@ -29,7 +29,7 @@ from infusion.protocol.wire import Payload
 
 from ..method.presets import PRESETS, preset
 from .allowed_roots import open_reference
-from .job_store import read_msgpack, write_msgpack
+from .job_store import full_store, read_msgpack, write_msgpack
 from ..plates.divergence import check_finite_settings
 from ..plates.exr import read_spec
 from ..plates.overwrite import check_outputs_apart
@@ -178,7 +178,14 @@ def plan_submit(fields: Dict[str, Any], payloads: Sequence[Payload], roots: Sequ
     def fill_inputs(folder: Path) -> None:
         for descriptor, data in zip(fields["payloads"], payloads) if by_value else ():
             role, frame = descriptor["role"], descriptor["frame"]
-            write_atomically(stored_path(folder, role, frame), data)
+            try:
+                write_atomically(stored_path(folder, role, frame), data)
+            except OSError as error:  # a full store: say which of the user's frames found no room
+                known = full_store(error, folder.parents[2],  # folder: STORE/jobs/.JOB.XXXXXXXX/inputs
+                                   f"{role} frame {frame} ({frame_path(shot[role], frame)}) of the new job {job_id}")
+                if known is None:
+                    raise
+                raise known from None
             check_header(stored_path(folder, role, frame), role, frame, frame_path(shot[role], frame))
         if references:
             write_msgpack(folder / REFERENCES, [asdict(reference) for reference in references])

@@ -35,19 +35,40 @@ import msgpack
 from infusion.protocol import messages as m
 from infusion.protocol.messages import ErrorCode, ProtocolError
 
-from infusion.protocol.files import fsync_directory, remove_temporaries_under, write_atomically
+from infusion.protocol.files import fsync_directory, remove_temporaries_under, write_atomically, written_name
 
 UNFINISHED = ("queued", "running")
 MAX_DEATHS = 2  # engine deaths during a job's runs that quarantine it
 FULL = (errno.ENOSPC, errno.EDQUOT)  # what a full store raises
 
 
-def full_store(error: BaseException) -> Optional[ProtocolError]:
-    """A STORE_FULL error naming the file if ``error`` is a full disk or quota, else None."""
-    if isinstance(error, OSError) and error.errno in FULL:
-        where = f" writing {error.filename}" if error.filename else ""
-        return ProtocolError(ErrorCode.STORE_FULL, f"the job store is full{where}: {os.strerror(error.errno)}")
-    return None
+def full_store(error: BaseException, root: Optional[Path] = None, writing: Optional[str] = None) -> Optional[ProtocolError]:
+    """A STORE_FULL error if ``error`` is a full disk or quota, else None. It names the store folder
+    ``root`` and what was being written: ``writing`` if given, else for a file in the store its job
+    and the file of the job (the one an atomic write was for, never its hidden temporary)."""
+    if not (isinstance(error, OSError) and error.errno in FULL):
+        return None
+    store = "" if root is None else f" {root}"
+    what = f" (writing {writing})" if writing else _written(error.filename, root)
+    return ProtocolError(ErrorCode.STORE_FULL, f"the job store{store} is full{what}: {os.strerror(error.errno)}")
+
+
+def _written(filename: Any, root: Optional[Path]) -> str:
+    """`` (writing job JOB's out/fill.00001001.exr)`` for a file of a job in the store ``root``
+    (a job being created included: its folder is ``.JOB.XXXXXXXX`` until it is whole)."""
+    if not filename:
+        return ""
+    path = Path(os.fsdecode(filename))
+    path = path.parent / written_name(path.name)
+    if root is not None:
+        try:
+            inside = path.relative_to(Path(root) / "jobs")
+        except ValueError:
+            return f" (writing {path})"
+        if len(inside.parts) > 1:
+            job = inside.parts[0].lstrip(".").split(".")[0]
+            return f" (writing job {job}'s {'/'.join(inside.parts[1:])})"
+    return f" (writing {path.name})"
 RECORD, STATE, EVENTS = "job.msgpack", "state.msgpack", "events.msgpack"
 LOCK = "engine.lock"
 
@@ -307,7 +328,7 @@ class JobStore:
             except OSError as problem:
                 if full_store(problem) is None:
                     raise
-                print(f"job {job.id} ended {state}, kept in memory only: {full_store(problem)}", file=sys.stderr)
+                print(f"job {job.id} ended {state}, kept in memory only: {full_store(problem, self.root)}", file=sys.stderr)
                 event = {"type": kind, "seq": job.seq + 1, **values}
                 job.events.append(event)
                 return event

@@ -298,7 +298,7 @@ class Service:
             except ProtocolError as error:
                 header, payloads = m.error_header(error, request.id), []
             except Exception as error:  # a full store (inputs by value) is said as such, anything else is a bug
-                known = full_store(error)
+                known = full_store(error, self.store.root)
                 if known is None:
                     traceback.print_exc(file=sys.stderr)
                     known = ProtocolError(ErrorCode.INTERNAL, f"internal error: {type(error).__name__}: {error}")

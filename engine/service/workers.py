@@ -114,7 +114,7 @@ class Workers:
                 self._run(job, device)
             except Exception as error:  # the store failed outside the run (a full disk): this worker serves on
                 with contextlib.suppress(Exception):  # the failure is told if the store lets it be
-                    self._finish(job, "failed", failure(error))
+                    self._finish(job, "failed", failure(error, self.store.root))
             finally:
                 with self.lock:
                     del self.running[job.id]
@@ -138,7 +138,7 @@ class Workers:
                     self.store.set_state(job, "queued")
             return
         except Exception as error:
-            self._finish(job, "failed", failure(error))
+            self._finish(job, "failed", failure(error, self.store.root))
         else:
             variants = len(result.outputs)
             self._finish(job, "done", None, frames=list(job.record["shot"]["frames"]), variants=variants,
@@ -154,9 +154,10 @@ class Workers:
         self.publish(job.id, event, [])
 
 
-def failure(error: Exception) -> Dict[str, str]:
-    """The ``error`` of a job that stopped on ``error``: its code and a message naming the problem."""
-    known = full_store(error) or (error if isinstance(error, ProtocolError) else None)
+def failure(error: Exception, store: Optional[Path] = None) -> Dict[str, str]:
+    """The ``error`` of a job that stopped on ``error``: its code and a message naming the problem
+    (a full disk: the job store folder ``store``)."""
+    known = full_store(error, store) or (error if isinstance(error, ProtocolError) else None)
     if known is not None:
         return {"code": known.code, "message": known.message}
     if isinstance(error, RunDiverged):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -257,13 +258,42 @@ def test_a_full_store_fails_the_job_as_store_full_and_the_worker_serves_on(tmp_p
         os.symlink("/dev/full", store / "jobs" / job / "events.msgpack")
         ended = list(client.events(job))[-1]
         assert ended.type == "failed" and ended.fields["code"] == "store_full", ended.fields
-        assert "the job store is full" in ended.fields["message"] and "No space left on device" in ended.fields["message"]
+        assert f"the job store {store} is full" in ended.fields["message"] and "No space left on device" in ended.fields["message"]
+        assert ".tmp" not in ended.fields["message"]
         assert client.status(job)["error"]["code"] == "store_full"
         shot = tmp_path / "shot"
         after = client.submit(str(shot / "plate.####.exr"), (FIRST, LAST), matte=str(shot / "matte.####.exr"),
                               preset="test", settings={"refine_levels": 0}, by_reference=True)["job"]
         assert list(client.events(after))[-1].type == "done"  # the worker outlived the full store
         client.close()
+
+
+def small_store_command(store: Path, size: str) -> List[str]:
+    """What runs an engine whose ``store`` is a tmpfs of ``size`` (a disk that fills), mounted in a
+    user and mount namespace of its own (no privileges needed where the kernel allows them)."""
+    return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+            f'mount -t tmpfs -o size={size} infusion-store "$0" && exec "$@"', str(store)]
+
+
+def test_a_submit_into_a_full_store_names_the_users_frame_and_the_store_not_a_temporary(tmp_path: Path) -> None:
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"],
+                                                         capture_output=True).returncode != 0:
+        pytest.skip("needs unprivileged user and mount namespaces (unshare) for a small tmpfs store")
+    shot, store = tmp_path / "shot", tmp_path / "store"
+    make_shot(shot)
+    store.mkdir()
+    with Engine(store, prefix=small_store_command(store, "16k")) as engine:  # the lock and a few frames fit
+        client = EngineClient(engine.endpoint, timeout=10)
+        client.connect()
+        with pytest.raises(EngineError) as caught:
+            client.submit(str(shot / "plate.####.exr"), (FIRST, LAST), matte=str(shot / "matte.####.exr"), preset="test")
+        assert client.ping() < 5  # the engine serves on
+        client.close()
+    error = caught.value
+    assert error.code == "store_full", error
+    assert re.fullmatch(rf"the job store {re.escape(str(store))} is full \(writing (plate|matte) frame (\d+) "
+                        r"\((plate|matte)\.\2\.exr\) of the new job [0-9a-f]{24}\): No space left on device",
+                        error.message), error.message
 
 
 FORGED = "test\x1b[2J\x1b[H\r\n" + "f" * 24 + "  done      100%  frames 1-1  standard  2020-01-01 00:00"
