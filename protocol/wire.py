@@ -31,6 +31,7 @@ class Message:
     payloads: List[Payload] = field(default_factory=list)
     error: Optional[ProtocolError] = None
     user: Optional[str] = None  # CurveZMQ: the sender's public key (Z85), as the ZAP handler admitted it
+    source: Optional[int] = None  # the file descriptor of the connection it came on (ZMQ_SRCFD), if known
 
 
 def _no_extensions(code: int, data: bytes) -> Any:
@@ -77,13 +78,14 @@ def receive(socket: zmq.Socket, envelope: int = 0) -> "tuple[List[bytes], Messag
     """Read one whole multipart message from ``socket`` (ready to read).
 
     Returns the first ``envelope`` frames (a ROUTER's peer identity) and the decoded rest, with
-    the sender's CURVE key as ``user`` where the socket authenticates. Frames
+    the sender's CURVE key as ``user`` where the socket authenticates and the connection's file
+    descriptor as ``source`` (a ROUTER tells two connections on one identity apart by it). Frames
     beyond ``MAX_PAYLOADS`` or ``MAX_MESSAGE_BYTES`` are read and dropped, and the message comes
     back with a TOO_LARGE error instead.
     """
     route: List[bytes] = []
     frames: List[Payload] = []
-    total, error, user = 0, None, None
+    total, error, user, source = 0, None, None, None
     more = True
     while more:
         frame = socket.recv(copy=False)
@@ -92,7 +94,7 @@ def receive(socket: zmq.Socket, envelope: int = 0) -> "tuple[List[bytes], Messag
             route.append(frame.bytes)
             continue
         if total == 0 and not frames:
-            user = _user_id(frame)
+            user, source = _user_id(frame), _source(frame)
         total += len(frame)
         if error is None and (len(frames) > MAX_PAYLOADS or total > MAX_MESSAGE_BYTES):
             error = ProtocolError(ErrorCode.TOO_LARGE, f"message over {MAX_PAYLOADS} payloads or {MAX_MESSAGE_BYTES} bytes")
@@ -100,8 +102,16 @@ def receive(socket: zmq.Socket, envelope: int = 0) -> "tuple[List[bytes], Messag
         if error is None:
             frames.append(frame.buffer if len(frame) > 65536 else frame.bytes)
     message = Message(error=error) if error is not None else decode(frames)
-    message.user = user
+    message.user, message.source = user, source
     return route, message
+
+
+def _source(frame: zmq.Frame) -> Optional[int]:
+    """The file descriptor of the connection ``frame`` came on, or None where libzmq does not say."""
+    try:
+        return int(frame.get(zmq.SRCFD))
+    except (zmq.ZMQError, AttributeError, TypeError, ValueError):
+        return None
 
 
 def _user_id(frame: zmq.Frame) -> Optional[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from infusion.protocol import messages as m
 from infusion.protocol import wire
@@ -137,6 +138,7 @@ class Service:
         self.attachments = Attachments()
         self.allowed: Optional[AllowedKeys] = None  # with CURVE: the client keys admitted now
         self.route_keys: Dict[Route, str] = {}  # with CURVE: the key each client route spoke with last
+        self.route_sources: Dict[Route, int] = {}  # the connection (file descriptor) each route spoke on last
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
         self.stopped = threading.Event()
         self.endpoint = ""
@@ -161,6 +163,7 @@ class Service:
         socket.bind(self.config.bind)
         self.endpoint = socket.getsockopt_string(zmq.LAST_ENDPOINT)
         self.socket = socket
+        self.monitor = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)  # which connections closed
         for job in self.store.unfinished():
             self.workers.enqueue(job)
         self.workers.start()
@@ -170,6 +173,8 @@ class Service:
         finally:
             self.workers.stop()
             self.pool.shutdown(wait=False, cancel_futures=True)
+            socket.disable_monitor()
+            self.monitor.close(linger=0)
             socket.close(linger=0)
             if authenticator is not None:
                 authenticator.stop()
@@ -187,13 +192,17 @@ class Service:
         poller = zmq.Poller()
         poller.register(self.socket, zmq.POLLIN)
         poller.register(self.outbox.read_fd, zmq.POLLIN)
+        poller.register(self.monitor, zmq.POLLIN)
         next_beat = time.monotonic()
         while not self.stopped.is_set():
             ready = dict(poller.poll(timeout=int(self.config.heartbeat * 500)))
+            self._disconnected()
             for _ in range(100 if self.socket in ready else 0):  # bounded, so the outbox is not starved
                 if not self.socket.poll(0):
                     break
-                self._handle(*wire.receive(self.socket, envelope=1))
+                route, message = wire.receive(self.socket, envelope=1)
+                self._disconnected()  # a connection that closed before this message came is forgotten first
+                self._handle(route, message)
             for route, job, header, payloads in self.outbox.drain():
                 self._deliver(route, job, header, payloads)
             if time.monotonic() >= next_beat:
@@ -202,6 +211,21 @@ class Service:
                 beat = m.header(m.HEARTBEAT, instance=self.instance, time=time.time())
                 for route in self.attachments.drop_silent(3 * self.config.heartbeat):
                     wire.send(self.socket, beat, route=[route])
+
+    def _forget(self, route: Route) -> None:
+        """Send nothing more to ``route`` and forget what its client followed and spoke with."""
+        self.attachments.forget(route)
+        self.route_keys.pop(route, None)
+        self.route_sources.pop(route, None)
+
+    def _disconnected(self) -> None:
+        """Forget the clients whose connection closed: a later client on the same identity is
+        another one, and must not receive their events even before it sends anything."""
+        while self.monitor.poll(0):
+            event = recv_monitor_message(self.monitor)
+            if event["event"] == zmq.EVENT_DISCONNECTED:
+                for route in [r for r, source in self.route_sources.items() if source == event["value"]]:
+                    self._forget(route)
 
     def _reload_keys(self) -> None:
         """Read the allowed keys again if their folder changed; a removed key's clients hear no more."""
@@ -247,6 +271,10 @@ class Service:
         if not route:
             return
         peer = route[0]
+        if message.source is not None:
+            if self.route_sources.get(peer, message.source) != message.source:
+                self._forget(peer)  # another connection on this identity: another client, inheriting nothing
+            self.route_sources[peer] = message.source
         try:
             self._admit(peer, message.user)
             self.attachments.heard(peer)

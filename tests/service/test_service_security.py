@@ -175,3 +175,46 @@ def test_a_client_on_a_vanished_clients_identity_receives_none_of_its_events(tmp
                 heard.append(wire.receive(second)[1].header)
         second.close()
     assert not [h for h in heard if h.get("job") == job], heard[:3]
+
+
+def test_a_client_on_a_vanished_clients_identity_hears_nothing_of_it_before_its_first_message(tmp_path: Path) -> None:
+    """A client that reuses the identity of one that vanished (its connection closed) gets none of
+    the vanished client's job events, not even before it sends anything: the engine forgets a
+    client when its connection closes, and tells two connections on one identity apart."""
+    make_shot(tmp_path / "shot")
+    shot = tmp_path / "shot"
+    with Engine(tmp_path / "store", "--allow-root", str(shot)) as engine:
+
+        def dealer() -> zmq.Socket:
+            socket = zmq.Context.instance().socket(zmq.DEALER)
+            socket.linger = 0
+            socket.setsockopt(zmq.IDENTITY, b"shared-identity")
+            socket.connect(engine.endpoint)
+            return socket
+
+        def listen(socket: zmq.Socket, seconds: float, ping: bool = False) -> list:
+            deadline, heard = time.monotonic() + seconds, []
+            while time.monotonic() < deadline:
+                if ping:  # a live follower: the engine forgets one silent for three heartbeats (1.5 s here)
+                    wire.send(socket, m.header("ping", id=9))
+                if socket.poll(100):
+                    heard.append(wire.receive(socket)[1].header)
+            return heard
+
+        with EngineClient(engine.endpoint, timeout=5) as owner:
+            job = owner.submit(str(shot / "plate.####.exr"), (FIRST, LAST), matte=str(shot / "matte.####.exr"),
+                               preset="test", settings={"train_steps": 10**6}, by_reference=True)["job"]
+            wait_for(lambda: owner.status(job)["state"] == "running")
+            first = dealer()
+            wire.send(first, m.header("attach", id=7, job=job))
+            assert [h for h in listen(first, 1.0, ping=True) if h.get("job") == job and h["type"] == "progress"]
+            first.close()
+            time.sleep(0.2)
+            second = dealer()
+            silent = listen(second, 1.0)  # connected, nothing sent yet, within the 1.5 s a follower is kept
+            wire.send(second, m.header("ping", id=8))
+            spoken = listen(second, 1.0)
+            second.close()
+            owner.cancel(job)
+    assert not [h for h in silent + spoken if h.get("job") == job], (silent + spoken)[:3]
+    assert [h["type"] for h in spoken if h.get("re") == 8] == ["pong"]
