@@ -1,46 +1,57 @@
-"""``infusion demo``: the built-in sample shot (waves, a buoy drifting across them) filled on the CPU.
+"""``infusion demo``: the built-in sample shot (a buoy drifting over a sea, 960x540) filled on the CPU.
 
 Writes, under ``--out``: ``plate/demo.####.exr`` and ``plate/demo_matte.####.exr`` (the shot and
-the buoy's soft matte, half float), ``result/demo_fill.####.exr`` (the buoy removed),
-``work/`` (checkpoint, previews) and ``contact_sheet.png``: rows before / matte (yellow) / after over six
-frames. Nothing outside the package is needed. The demo always starts over.
+the buoy's soft roto, half float; ``engine/measure/seascape.py``), ``result/demo_fill.####.exr``
+(the buoy removed), ``work/`` (checkpoint, previews), ``contact_sheet.png`` (rows: before with the
+matte in yellow, after, both whole and scaled down; then before and after cropped around the
+hole at the plate's own pixels, 1:1) and ``before_after.gif`` (the whole shot, before beside
+after, half size) and ``before_after_crop.gif`` (the hole's crop, before over after, 1:1).
+Nothing outside the package is needed. The demo always starts over.
 """
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
+from typing import List, Tuple
 
 import numpy as np
 import OpenImageIO as oiio
 
-from ..plates.color import Encoding
-from .console import ConsoleProgress
-from ..measure.contact_sheet import write_contact_sheet
-from ..plates.exr import read_frame, write_frame
+from ..measure.contact_sheet import write_animation, write_contact_sheet
+from ..measure.eval_sheet import hole_crop
+from ..measure.seascape import demo_shot
 from ..method.presets import PRESETS, preset
-from ..measure.procedural import demo_shot
-from ..plates.sequence import FramePattern
+from ..plates.color import Encoding
+from ..plates.exr import read_frame, write_frame
 from ..plates.request import ShotRequest
+from ..plates.sequence import FramePattern
 from ..plates.shot import run_shot
+from .console import ConsoleProgress
 
 FIRST_FRAME = 1001
+DEMO_WIDTH = 960
 SHEET_FRAMES = 6
+CELL_WIDTH = 320  # whole frames are scaled down to about this width in the sheet; crops are this wide, 1:1
+YELLOW = np.array([1.0, 0.9, 0.1], np.float32)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("infusion-demo"), help="output folder (default infusion-demo)")
     parser.add_argument("--preset", default="preview", choices=list(PRESETS), help="settings preset (default preview)")
     parser.add_argument("--train-steps", type=int, help="training steps per interval (default: the preset's)")
+    parser.add_argument("--width", type=int, default=DEMO_WIDTH,
+                        help=f"width of the sample shot in pixels, 16:9 (default {DEMO_WIDTH})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="cpu", help="device (default cpu)")
 
 
-def write_shot(folder: Path) -> tuple:
+def write_shot(folder: Path, width: int) -> Tuple[str, str, Tuple[int, int], np.ndarray]:
     """The demo shot as EXRs in ``folder``: (plate pattern, matte pattern, frame range, matte array)."""
-    plate, matte = demo_shot()
+    plate, matte = demo_shot(width=width)
     plate_pattern, matte_pattern = FramePattern.parse(str(folder / "demo.####.exr")), FramePattern.parse(
         str(folder / "demo_matte.####.exr"))
-    height, width = matte.shape[1:]
+    height = matte.shape[1]
     for index, (image, alpha) in enumerate(zip(plate, matte)):
         spec = oiio.ImageSpec(width, height, 3, "half")
         spec.attribute("compression", "zip")
@@ -51,26 +62,54 @@ def write_shot(folder: Path) -> tuple:
     return str(plate_pattern), str(matte_pattern), (FIRST_FRAME, FIRST_FRAME + len(plate) - 1), matte
 
 
+def shrink(frames: np.ndarray, factor: int) -> np.ndarray:
+    """(T, H, W, 3) scaled down by a whole ``factor`` (the mean of each factor x factor block)."""
+    count, height, width = frames.shape[:3]
+    rows, cols = height // factor, width // factor
+    blocks = frames[:, :rows * factor, :cols * factor].reshape(count, rows, factor, cols, factor, 3)
+    return blocks.mean(axis=(2, 4))
+
+
+def sheet_rows(before: np.ndarray, after: np.ndarray, matte: np.ndarray) -> List[np.ndarray]:
+    """Whole frames before (matte in yellow) and after, scaled down; then both cropped 1:1 around the hole."""
+    factor = max(1, before.shape[2] // CELL_WIDTH)
+    weight = 0.6 * matte[..., None]
+    marked = before * (1 - weight) + weight * YELLOW
+    whole = [shrink(rows, factor) for rows in (marked, after)]
+    cell = whole[0].shape[1:3]
+    crops = []
+    for frames in (before, after):
+        crops.append(np.stack([frame[hole_crop(hole[None] > 0, cell)] for frame, hole in zip(frames, matte)]))
+    return whole + crops
+
+
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     out: Path = args.out
     overrides = {"seed": args.seed, **({"train_steps": args.train_steps} if args.train_steps is not None else {})}
-    plate, matte_pattern, frames, matte = write_shot(out / "plate")
+    plate, matte_pattern, frames, matte = write_shot(out / "plate", args.width)
     work_dir = out / "work"
     (work_dir / "checkpoint.pt").unlink(missing_ok=True)
     request = ShotRequest(plate=plate, frames=frames, out=str(out / "result" / "demo_fill.####.exr"),
                           settings=preset(args.preset, **overrides), matte=matte_pattern)
     result = run_shot(request, work_dir, device=args.device, progress=ConsoleProgress(request.settings))
 
-    picks = np.linspace(0, frames[1] - frames[0], SHEET_FRAMES).round().astype(int)
     encoding = Encoding()
-    before = encoding.display(np.stack([read_frame(FramePattern.parse(plate).path(frames[0] + i)).pixels for i in picks]))
-    after = encoding.display(np.stack([read_frame(FramePattern.parse(result.outputs[0]).path(frames[0] + i)).pixels
-                                       for i in picks]))
-    weight = matte[picks][..., None]
-    marked = before * (1 - 0.6 * weight) + weight * 0.6 * np.array([1.0, 0.9, 0.1], np.float32)  # yellow
+    numbers = range(frames[0], frames[1] + 1)
+    before = encoding.display(np.stack([read_frame(FramePattern.parse(plate).path(n)).pixels for n in numbers]))
+    after = encoding.display(np.stack([read_frame(FramePattern.parse(result.outputs[0]).path(n)).pixels
+                                       for n in numbers]))
+    picks = np.linspace(0, len(numbers) - 1, SHEET_FRAMES).round().astype(int)
     sheet = out / "contact_sheet.png"
-    write_contact_sheet(str(sheet), [before, marked, after], scale=3)
-    print(f"plate: {plate}\nmatte: {matte_pattern}\nresult: {result.outputs[0]}\ncontact sheet (before / matte / after): {sheet}")
+    write_contact_sheet(str(sheet), sheet_rows(before[picks], after[picks], matte[picks]))
+    whole_gif, crop_gif = out / "before_after.gif", out / "before_after_crop.gif"
+    write_animation(str(whole_gif), np.concatenate([shrink(before, 2), shrink(after, 2)], axis=2))
+    ys, xs = hole_crop(matte > 0, (before.shape[1] // 3, before.shape[2] // 2))
+    write_animation(str(crop_gif), np.concatenate([before[:, ys, xs], after[:, ys, xs]], axis=1))
+    print(f"plate: {plate}\nmatte: {matte_pattern}\nresult: {result.outputs[0]}\n"
+          f"contact sheet (before / after, whole; before / after, 1:1 around the hole): {sheet}\n"
+          f"animations (before | after): {whole_gif}, {crop_gif}\n"
+          f"demo took {time.monotonic() - started:.0f} s")
     print(f"the same with infusion run: infusion run --plate {plate} --matte {matte_pattern} "
           f"--frames {frames[0]}-{frames[1]} --out {result.outputs[0]} --preset {args.preset} --device {args.device}")
     return 0

@@ -7,7 +7,7 @@ engine/measure/evaluation.py). ``--resolution plate`` (the default) scores what 
 the plates at their own size, Infusion through the shot pipeline on EXR files (levels,
 composite), the composited output frames; ``--resolution working`` scores the old way, every clip
 scaled to the working size and one level of Infusion on tensors. Writes ``eval.json`` and, per case, ``CLIP_MATTE.png`` (contact sheet)
-and ``CLIP_MATTE.gif`` (with Pillow) under ``--out``; prints the tables (or the JSON).
+and ``CLIP_MATTE.gif`` under ``--out``; prints the tables (or the JSON).
 """
 from __future__ import annotations
 
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
             crop = write_case_sheet(case, sheet)
             gif = write_case_gif(case, list(methods)[-1], args.out / f"{key}.gif")
             sheets[key] = {"contact_sheet": str(sheet), "crop_sheet": str(crop), "sheet_rows": sheet_rows(case),
-                           "gif": str(gif) if gif else None}
+                           "gif": str(gif)}
             cases.append(case)
             if not args.json:
                 print(table(f"{case.clip} / {case.matte}  (hole {100 * case.hole.mean():.1f}%)",

@@ -1,4 +1,5 @@
-"""A contact sheet: rows of display-referred frames tiled into one 8-bit image file (PNG, JPEG...)."""
+"""Pictures of display-referred frames: a contact sheet (rows tiled into one 8-bit PNG, JPEG...) and
+an animated GIF."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -27,3 +28,20 @@ def write_contact_sheet(path: str, rows: Sequence[np.ndarray], scale: int = 1) -
     """Write ``tile(rows, scale)`` as an 8-bit RGB image; the extension picks the format."""
     sheet = tile(rows, scale)
     write_frame(path, sheet, oiio.ImageSpec(sheet.shape[1], sheet.shape[0], 3, "uint8"))
+
+
+def write_animation(path: str, frames: np.ndarray, fps: int = 12) -> None:
+    """Write ``frames`` (T, H, W, 3) in [0, 1] as a looping animated GIF (OpenImageIO's writer)."""
+    count, height, width = frames.shape[:3]
+    spec = oiio.ImageSpec(width, height, 3, "uint8")
+    spec.attribute("FramesPerSecond", oiio.TypeRational, (fps, 1))
+    spec.attribute("oiio:LoopCount", 0)
+    output = oiio.ImageOutput.create(path)
+    if output is None or not output.open(path, [spec] * count):
+        raise OSError(f"cannot write {path}: {oiio.geterror() if output is None else output.geterror()}")
+    pixels = (np.clip(frames, 0, 1) * 255 + 0.5).astype(np.uint8)
+    for index, frame in enumerate(pixels):
+        if index and not output.open(path, spec, "AppendSubimage"):
+            raise OSError(f"cannot write frame {index} of {path}: {output.geterror()}")
+        output.write_image(frame)
+    output.close()

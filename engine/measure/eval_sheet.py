@@ -1,4 +1,4 @@
-"""Pictures of an evaluation case: a PNG contact sheet and, with Pillow, a small animated GIF.
+"""Pictures of an evaluation case: a PNG contact sheet and a small animated GIF.
 
 Contact sheet rows, top to bottom: the plate with the matte's outline in red, one row per method
 in the case's order (baselines, then Infusion's first variant), the truth; columns: frames picked
@@ -10,11 +10,11 @@ cropped the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import numpy as np
 
-from .contact_sheet import write_contact_sheet
+from .contact_sheet import write_animation, write_contact_sheet
 from .evaluation import CaseResult
 
 OUTLINE = np.array([1.0, 0.1, 0.1], np.float32)
@@ -37,14 +37,15 @@ def sheet_rows(case: CaseResult) -> List[str]:
     return ["plate + matte"] + list(case.methods) + ["truth"]
 
 
-def hole_crop(hole: np.ndarray, side: int = CROP) -> Tuple[slice, slice]:
-    """Rows and columns of a square of ``side`` pixels (cut to the frame) centred on the hole."""
+def hole_crop(hole: np.ndarray, size: Tuple[int, int] = (CROP, CROP)) -> Tuple[slice, slice]:
+    """Rows and columns of a ``size`` (rows, columns) window, cut to the frame, centred on the hole
+    (T, H, W) over all its frames."""
     ys, xs = np.nonzero(hole.any(axis=0))
     height, width = hole.shape[1:]
     centre_y, centre_x = (int(ys.mean()), int(xs.mean())) if ys.size else (height // 2, width // 2)
-    top = min(max(centre_y - side // 2, 0), max(height - side, 0))
-    left = min(max(centre_x - side // 2, 0), max(width - side, 0))
-    return slice(top, top + side), slice(left, left + side)
+    top = min(max(centre_y - size[0] // 2, 0), max(height - size[0], 0))
+    left = min(max(centre_x - size[1] // 2, 0), max(width - size[1], 0))
+    return slice(top, top + size[0]), slice(left, left + size[1])
 
 
 def case_rows(case: CaseResult) -> List[np.ndarray]:
@@ -64,16 +65,11 @@ def write_case_sheet(case: CaseResult, path: Path) -> Path:
     return crop_path
 
 
-def write_case_gif(case: CaseResult, method: str, path: Path, scale: int = 2) -> Optional[Path]:
-    """plate + matte | ``method`` | truth as an animated GIF; None when Pillow is not installed."""
-    try:
-        from PIL import Image
-    except ImportError:
-        return None
+def write_case_gif(case: CaseResult, method: str, path: Path, scale: int = 2) -> Path:
+    """plate + matte | ``method`` | truth as an animated GIF at ``path``."""
     ys, xs = hole_crop(case.hole)
     strip = np.concatenate([outlined(case.truth, case.hole), case.methods[method].display, case.truth], axis=2)
     strip = np.concatenate([part[:, ys, xs] for part in np.split(strip, 3, axis=2)], axis=2)
     strip = np.repeat(np.repeat(strip, scale, axis=1), scale, axis=2)
-    images = [Image.fromarray((np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8)) for frame in strip]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=83, loop=0)
+    write_animation(str(path), strip)
     return path

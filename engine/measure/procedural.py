@@ -1,7 +1,7 @@
-"""Built-in procedural dynamic textures in scene-linear light, and the demo shot made from them.
+"""Built-in procedural dynamic textures in scene-linear light (the demo's shot: seascape.py).
 
-Arrays are float32 shaped (frames, height, width, 3), seeded and cheap to make, so the demo and
-the evaluation run with no data at all.
+Arrays are float32 shaped (frames, height, width, 3), seeded and cheap to make, so the evaluation
+runs with no data at all.
 """
 from __future__ import annotations
 
@@ -81,23 +81,3 @@ TEXTURES: Dict[str, Callable[..., np.ndarray]] = {
     "drifting_noise": drifting_noise,
 }
 
-
-def demo_shot(frames: int = 24, height: int = 64, width: int = 96, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
-    """Waves with a buoy drifting across them, and the buoy's soft matte.
-
-    Returns (plate (frames, height, width, 3), matte (frames, height, width)) in linear light,
-    the matte 1 over the buoy with a two-pixel soft edge.
-    """
-    plate = waves(frames, height, width, seed)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    radius = 0.16 * height
-    matte = np.zeros((frames, height, width), np.float32)
-    for frame in range(frames):
-        cx = width * (0.2 + 0.6 * frame / max(frames - 1, 1))
-        cy = height * (0.5 + 0.1 * np.sin(frame / 3.0))
-        distance = np.sqrt((ys - cy) ** 2 + (xs - cx) ** 2)
-        inside = distance < radius
-        plate[frame][inside] = (0.6, 0.12, 0.05)  # a red buoy
-        plate[frame][(distance < radius * 0.4)] = (0.9, 0.85, 0.8)
-        matte[frame] = np.clip((radius + 3.0 - distance) / 2.0, 0.0, 1.0)
-    return plate, matte

@@ -25,6 +25,7 @@ from .settings import Settings
 SMALLEST_SIDE = 16  # the pyramid's coarsest level is at least this small side
 ITERATIONS = 6  # Gauss-Newton steps per pyramid level
 STILL_PIXELS = 0.25  # a camera whose largest frame-to-frame shift is below this is still
+EXPLAINS = 0.85  # the shifts are kept only if they leave at most this much of the unshifted residual
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def estimate_motion(video: torch.Tensor, hole: torch.Tensor) -> CameraMotion:
         if depth:
             shift = shift * 2.0
         shift = _refine(image, weight, shift)
+    if not _explained(*pyramid[0], shift):
+        shift = torch.zeros_like(shift)
     shift = shift * (video.shape[-2] / pyramid[0][0].shape[-2])
     offsets = torch.cat([torch.zeros(1, 2, device=video.device), shift.cumsum(dim=0)])
     return CameraMotion(offsets.cpu())
@@ -105,6 +108,22 @@ def _refine(image: torch.Tensor, weight: torch.Tensor, shift: torch.Tensor) -> t
         step_x = torch.where(solvable, (a_yy * b_x - a_xy * b_y) / determinant.clamp_min(1e-30), torch.zeros_like(b_x))
         shift = shift + torch.stack([step_y, step_x], dim=1).clamp(-2.0, 2.0)
     return shift
+
+
+def _explained(image: torch.Tensor, weight: torch.Tensor, shift: torch.Tensor) -> bool:
+    """Whether the shifts (one per frame pair) explain the change between the frames: the median
+    residuals of the known pixels aligned by them add up to at most EXPLAINS of the unaligned ones.
+    Water, clouds or a crowd moving under a locked-off camera pull the estimate a fraction of a
+    pixel, but shifting by it removes little of the difference; a real pan removes most of it.
+    Decided for the whole shot: dropping a single small shift of a pan would offset every frame
+    after it."""
+    valid = weight[:-1] * _inner(weight[:-1]) * weight[1:]
+    residuals = []
+    for candidate in (shift, torch.zeros_like(shift)):
+        warped, inside = shift_frames(image[1:], candidate)
+        residuals.append(_weighted_median((warped - image[:-1]).abs(), valid * inside))
+    aligned, unaligned = residuals
+    return bool(aligned.sum() <= EXPLAINS * unaligned.sum())
 
 
 def shift_frames(frames: torch.Tensor, shift: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
