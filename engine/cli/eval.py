@@ -24,7 +24,7 @@ from ..measure import baselines
 from ..method.acceleration import Acceleration
 from ..measure.bench_paths import PATHS
 from ..plates.color import Encoding
-from ..measure.eval_clips import Clip, exr_clip, procedural_clip
+from ..measure.eval_clips import Clip, exr_clip, panning_clip, procedural_clip
 from ..measure.synthetic_mattes import KINDS
 from ..measure.eval_sheet import sheet_rows, write_case_gif, write_case_sheet
 from ..measure.evaluation import CaseResult, Method, averages, baseline_method, evaluate, infusion_method, pipeline_method
@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--procedural-frames", type=int, default=24, help="frames of each procedural clip (default 24)")
     parser.add_argument("--procedural-width", type=int, default=256,
                         help="width of each procedural clip at --resolution plate (default 256)")
+    parser.add_argument("--pan", action="store_true",
+                        help="also score every clip seen through a window that pans (0.5, 2 px a frame) and "
+                             "pushes in (5%%), as NAME_pan: a camera move whose truth is known")
     parser.add_argument("--resolution", choices=("plate", "working"), default="plate",
                         help="plate: score the composited output frames at the plates' own size (default); "
                              "working: every clip scaled to the working size, one level")
@@ -80,7 +83,7 @@ def load_clips(args: argparse.Namespace, size: int, encoding: Encoding) -> List[
     clips += [procedural_clip(name, args.procedural_frames, width, encoding) for name in names]
     if not clips:
         raise ValueError("nothing to evaluate: give --plate or --procedural")
-    return clips
+    return clips + ([panning_clip(clip) for clip in clips] if args.pan else [])
 
 
 def methods_for(args: argparse.Namespace, encoding: Encoding) -> Dict[str, Method]:
