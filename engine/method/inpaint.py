@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from torch import nn
 
 from . import diffusion
 from .acceleration import Acceleration
-from .camera import CameraMotion, measure_camera
+from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
@@ -197,12 +197,14 @@ def inpaint(
     if plan.centred:
         if motion is None:
             motion = measure_camera(video, hole, settings, progress)
-        offsets = None if motion is None or motion.still else motion.offsets.to(torch_device)
+        offsets = None if motion is None or motion.still else motion.maps().to(torch_device)  # (T,2,3)
 
         def centre_at(clips: torch.Tensor, hidden: torch.Tensor, level_below: Optional[torch.Tensor],
-                      frames: slice = slice(None)) -> torch.Tensor:
-            moved = None if offsets is None else offsets[frames][None].expand(len(clips), -1, -1)
-            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved)
+                      where: Union[slice, Tuple[slice, slice, slice]] = slice(None)) -> torch.Tensor:
+            frames, rows, cols = where if isinstance(where, tuple) else (where, slice(None), slice(None))
+            moved = None if offsets is None else crop_maps(offsets[frames], rows.start or 0, cols.start or 0)
+            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior,
+                                None if moved is None else moved[None].expand(len(clips), -1, -1, -1))
 
         centre_of = centre_at
         if plan.corrects:

@@ -9,7 +9,8 @@ needs the texture around the hole, so it works on the hole's box grown by a tile
 (``finer_window``), which bounds its memory by the hole's size, not the plate's. Each level
 keeps its own checkpoint, so a killed run resumes inside the level it was in. The camera's
 motion, when the settings follow it, is measured once on the level nearest ``MOTION_WIDTH``
-(``motion_width``) and scaled to every level.
+(``motion_width``) and scaled to every level (a pan scales with the level, a zoom does not),
+and seen from a finer level's window (the zoom is about the frame's centre, not the window's).
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def inpaint_levels(
         below_factor = video.shape[-1] / stacks[level - 1][0].shape[-1]
         window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
                          acceleration, coarse=coarse, level=level, levels=len(stacks), below_factor=below_factor,
-                         motion=moved)
+                         motion=None if moved is None else moved.cropped(rows.start, cols.start))
         del coarse
         variants = video[None].repeat(settings.variants, 1, 1, 1, 1)  # known outside the window: the hole is inside
         variants[..., rows, cols] = window.variants

@@ -7,9 +7,9 @@ every frame of the clip have no such source; they take a smooth spatial fill (pu
 sourced pixels averaged over ever coarser grids, then filled back in from coarse to fine), which
 is about what OpenCV's Telea gives.
 
-When the camera moves (engine/method/camera.py), a place is looked up where the camera motion
-has carried it in each other frame (bilinear), and a frame that does not show it then is no
-source.
+When the camera moves (engine/method/camera.py: a pan, a zoom), a place is looked up where the
+camera motion has carried it in each other frame (``carry``, read through ``warp_frames``,
+bilinear), and a frame that does not show it then is no source.
 
 ``reach`` says how far in time the source is, 1 / (1 + frames away): 1 for a known pixel, 0.5
 for a pixel seen in the next frame, 0 for a pixel only the spatial fill reaches. The network
@@ -25,21 +25,23 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .camera import shift_frames
+from .camera import as_maps, carry, warp_frames
 
 KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
 
 
 def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
-                 offsets: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                 camera: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """The prior (B,3,T,H,W) and its reach (B,1,T,H,W) of ``video`` (B,3,T,H,W) where ``hidden``
-    (B,T,H,W) is True; the prior equals the video on the other pixels. ``offsets`` (B,T,2): the
-    camera's offset of each frame (None: a still camera). Nothing hidden is read."""
+    (B,T,H,W) is True; the prior equals the video on the other pixels. ``camera``: each frame's
+    map from the first, (B,T,2,3) in this video's pixels (CameraMotion.maps, a pan and a zoom),
+    or each frame's offset (B,T,2) for a pan alone; None: a still camera. Nothing hidden is read."""
     frames = video.shape[2]
-    if offsets is None or frames < 2:
+    if camera is None or frames < 2:
         sources = _still_sources(video, hidden)
     else:
-        values, sourced, gaps = zip(*(_moving_sources(video, hidden, offsets, target) for target in range(frames)))
+        maps = as_maps(camera).to(video.device)
+        values, sourced, gaps = zip(*(_moving_sources(video, hidden, maps, target) for target in range(frames)))
         sources = torch.stack(values, dim=2), torch.stack(sourced, dim=1), torch.stack(gaps, dim=1)
     temporal, sourced, gap = sources
     reach = torch.where(sourced, 1.0 / (1.0 + gap), torch.zeros_like(gap))
@@ -78,16 +80,16 @@ def _still_sources(video: torch.Tensor, hidden: torch.Tensor) -> Sources:
                     _take_frames(video, after.clamp(0, frames - 1)))
 
 
-def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, offsets: torch.Tensor, target: int) -> Sources:
+def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tensor, target: int) -> Sources:
     """Frame ``target``'s sources: every frame read where the camera has carried each of its
-    pixels, visible when that read is inside the frame and of known pixels only."""
+    pixels (``maps`` (B,T,2,3), each frame's from the first), visible when that read is inside
+    the frame and of known pixels only."""
     batch, channels, frames, height, width = video.shape
-    shift = (offsets - offsets[:, target:target + 1]).reshape(batch * frames, 2).to(video.device, torch.float32)
+    carried = carry(maps, target).reshape(batch * frames, 2, 3)
     stack = torch.cat([video, (~hidden)[:, None].to(video.dtype)], dim=1).permute(0, 2, 1, 3, 4)
-    flat = stack.reshape(batch * frames * (channels + 1), height, width)
-    read, inside = shift_frames(flat, shift.repeat_interleave(channels + 1, dim=0))
+    read, inside = warp_frames(stack.reshape(batch * frames, channels + 1, height, width), carried)
     read = read.reshape(batch, frames, channels + 1, height, width)
-    inside = inside.reshape(batch, frames, channels + 1, height, width)[:, :, 0]
+    inside = inside.reshape(batch, frames, height, width)
     visible = (read[:, :, channels] >= KNOWN_WEIGHT) & (inside > 0)
     visible[:, target] = ~hidden[:, target]
     index = torch.arange(frames, device=video.device).view(1, frames, 1, 1)

@@ -47,8 +47,8 @@ def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torc
     (B,T,H,W), with the reach of the reveal prior (zero without ``prior``). At the coarsest level
     (``below`` None) the prior itself; at a finer one ``below`` (B,3,T,H,W, the level below,
     upsampled; ``below_factor`` times smaller than this level) plus the prior's detail where it
-    reaches another frame. ``offsets`` (B,T,2): the camera's (engine/method/camera.py), None for a
-    still camera. Nothing hidden is read."""
+    reaches another frame. ``offsets``: the camera's (engine/method/camera.py), each frame's map
+    (B,T,2,3) or, for a pan alone, offset (B,T,2); None for a still camera. Nothing hidden is read."""
     if not prior:
         return torch.cat([below, torch.zeros_like(below[:, :1])], dim=1)
     guess, reach = reveal_prior(torch.where(hidden[:, None], torch.zeros((), device=video.device), video), hidden, offsets)
@@ -109,7 +109,7 @@ def centre_spread(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch
     """The RMS of ``video`` (3,T,H,W) against its centre on known pixels that training masks
     hide (``SPREAD_MASKS`` of them, drawn from ``generator``), split by whether the centre has a
     temporal source there; ``below`` (3,T,H,W), ``below_factor``, ``prior`` and ``offsets``
-    (T,2) as for ``build_centre``. A class with no such pixel
+    (T,2,3) or (T,2) as for ``build_centre``. A class with no such pixel
     takes the other's spread, and MIN_DETAIL when there are none at all."""
     frames, height, width = hole.shape
     squares = torch.zeros(2, dtype=torch.float64)

@@ -19,9 +19,9 @@ from .settings import LevelPlan, Settings
 from .training_masks import random_training_mask
 
 StepCallback = Callable[[int, Optional[float]], None]  # (steps done, loss or None when not read)
-# (windows (B,3,T,H,W), hidden (B,T,H,W), the level below's windows or None, the windows' frames
-# of the shot) -> their centres.
-CentreOf = Callable[[torch.Tensor, torch.Tensor, Optional[torch.Tensor], slice], torch.Tensor]
+# (windows (B,3,T,H,W), hidden (B,T,H,W), the level below's windows or None, the windows' frames,
+# rows and columns of the shot: a camera's zoom is about the frame's centre) -> their centres.
+CentreOf = Callable[[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Tuple[slice, slice, slice]], torch.Tensor]
 
 
 def training_loss(
@@ -77,7 +77,7 @@ def train_interval(
         hidden = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction) | window_hole
         clip = video[(slice(None),) + where]
         below = coarse[(slice(None),) + where][None] if coarse is not None else None
-        centre = centre_of(clip[None], hidden[None], below, where[0])[0] if centre_of is not None else video.new_zeros(0)
+        centre = centre_of(clip[None], hidden[None], below, where)[0] if centre_of is not None else video.new_zeros(0)
         return clip, window_hole, hidden, centre
 
     model.train()
