@@ -82,10 +82,14 @@ class Workers:
             self.queues[device].put(job.id)
 
     def purge(self, cutoff: float, visible: Visible) -> int:
-        """Delete the ``visible`` finished jobs that ended before ``cutoff`` but those still unwinding; how many."""
+        """Take the ``visible`` finished jobs that ended before ``cutoff`` (but those still unwinding) out
+        of the store, and delete their folders in the background; how many. The reply needs only the
+        renames: deleting thousands of jobs' files outlasted a client's timeout, and what a stopped
+        engine had not deleted yet is removed at its next start."""
         with self.lock:
             taken = self.store.take_finished(cutoff, set(self.running) | self.requeue, visible)
-        self.store.delete(taken)
+        if taken:
+            threading.Thread(target=self.store.delete, args=(taken,), name="purge", daemon=True).start()
         return len(taken)
 
     def cancel(self, job: Job) -> None:
