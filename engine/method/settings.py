@@ -81,6 +81,12 @@ class Settings:
     # the preview budget on the shared plates 0.3 scored better than 0.75 on every case (PSNR
     # +0.2 to +1.0 dB, SSIM +0.05 to +0.12, dynamics nearer 1 on still mattes).
     refine_detail: float = 0.3
+    # The share of a finer level's training windows hidden whole. A finer level trains on small
+    # crops whose random masks always leave known pixels near; deep inside a hole larger than a
+    # crop it sees none, and a network never trained so there drifted in colour (a cyan disc
+    # where the demo's buoy was). A window hidden whole teaches it what to add to the level
+    # below with no context at all.
+    refine_hidden_share: float = 0.25
     # Finer levels predict x0 in overlapping square tiles (only those that touch the hole),
     # cross-faded before the shared posterior step, so memory is bounded at any plate size.
     tile_size: int = 128
@@ -119,6 +125,8 @@ class Settings:
         elif not 1 <= self.refine_sample_steps <= self.refine_steps // self.refine_intervals or self.refine_train_steps < 0:
             problems.append("refine_sample_steps must lie between 1 and refine_steps / refine_intervals, "
                             "refine_train_steps must not be negative")
+        if not 0.0 <= self.refine_hidden_share < 1.0:
+            problems.append("refine_hidden_share must lie in [0, 1)")
         if not 0.0 < self.refine_detail <= 4.0:
             problems.append("refine_detail must lie in (0, 4]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:
@@ -147,9 +155,10 @@ class Settings:
         ``refine_steps`` steps, conditioned on the level below and tiled, above."""
         if level == 0:
             return LevelPlan(self.diffusion_steps, self.intervals, self.train_steps, self.sample_steps, False,
-                             self.reveal_prior, self.reveal_prior and self.correct_prior, self.train_crop, 0, 0)
+                             self.reveal_prior, self.reveal_prior and self.correct_prior, self.train_crop, 0, 0, 0.0)
         return LevelPlan(self.refine_steps, self.refine_intervals, self.refine_train_steps, self.refine_sample_steps,
-                         True, True, True, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap)
+                         True, True, True, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap,
+                         self.refine_hidden_share)
 
     def training_window(self, frames: int, height: int, width: int, crop: Optional[int] = None) -> Tuple[int, int, int]:
         """(frames, height, width) of one training window on a shot of this size: the window
@@ -189,7 +198,8 @@ class LevelPlan:
     below, upsampled; centred: the network reads a guess of the fill, its centre (the level below,
     or at the coarsest level the reveal prior); corrects: it predicts x0 as a correction of that
     centre; train_crop: the side of a training crop (0 the
-    whole frame; finer levels always train on crops); tile_size 0: sample the whole frame at once."""
+    whole frame; finer levels always train on crops); tile_size 0: sample the whole frame at once;
+    hidden_share: the share of training windows hidden whole."""
 
     chain_steps: int
     intervals: int
@@ -201,6 +211,7 @@ class LevelPlan:
     train_crop: int
     tile_size: int
     tile_overlap: int
+    hidden_share: float
 
 
 def describe_differences(saved: Dict[str, Any], current: "Settings") -> Optional[str]:

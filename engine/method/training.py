@@ -69,12 +69,15 @@ def train_interval(
         return min(max(offset(frames - window + 2 * reach) - reach, 0), frames - window)
 
     def draw_window() -> Tuple[torch.Tensor, ...]:
-        """A window of the shot, its part of the hole, a fresh training mask OR that hole, and
-        the window's centre (an empty tensor for a network that is not centred)."""
+        """A window of the shot, its part of the hole, a fresh training mask OR that hole (or, for
+        ``plan.hidden_share`` of the windows, all of it hidden), and the window's centre (an
+        empty tensor for a network that is not centred)."""
         start, top, left = window_start(), offset(height - crop_h), offset(width - crop_w)
         where = (slice(start, start + window), slice(top, top + crop_h), slice(left, left + crop_w))
         window_hole = hole[where]
         hidden = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction) | window_hole
+        if plan.hidden_share and float(torch.rand((), generator=generator, device=device)) < plan.hidden_share:
+            hidden = torch.ones_like(hidden)  # as deep inside a hole larger than the crop
         clip = video[(slice(None),) + where]
         below = coarse[(slice(None),) + where][None] if coarse is not None else None
         centre = centre_of(clip[None], hidden[None], below, where)[0] if centre_of is not None else video.new_zeros(0)

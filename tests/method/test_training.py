@@ -57,3 +57,29 @@ def test_more_windows_per_step_is_a_different_deterministic_training():
 def test_a_batch_of_no_windows_is_refused():
     with pytest.raises(ValueError, match="train_batch"):
         Settings(train_batch=0)
+
+
+def hidden_windows(settings: Settings, level: int) -> list:
+    """The hidden mask of every training window that ``level``'s plan draws (the centre builder spied on)."""
+    torch.manual_seed(0)
+    model = UNet3D.from_settings(settings, centred=True)
+    video, hole, _, _ = windows(1)
+    seen = []
+
+    def centre_of(clips, hidden, below, where):
+        seen.append(hidden[0].clone())
+        return torch.zeros(len(clips), 4, *hidden.shape[1:])
+
+    train_interval(model, torch.optim.Adam(model.parameters()), diffusion.linear_schedule(1000), video[0], hole[0],
+                   settings, 0, 199, torch.Generator().manual_seed(2), plan=settings.level_plan(level),
+                   centre_of=centre_of, coarse=None if level == 0 else video[0])
+    return seen
+
+
+def test_a_finer_level_trains_a_share_of_its_windows_hidden_whole_and_the_coarsest_none():
+    settings = Settings(levels=2, channels=8, window_frames=2, train_crop=8, train_steps=40, refine_train_steps=40,
+                        refine_levels=1, refine_hidden_share=0.25, reveal_prior=True)
+    finer = [bool(mask.all()) for mask in hidden_windows(settings, 1)]
+    assert 4 <= sum(finer) <= 18  # about a quarter of 40
+    assert not any(mask.all() for mask in hidden_windows(settings, 0))
+    assert not any(mask.all() for mask in hidden_windows(settings.replace(refine_hidden_share=0.0), 1))
