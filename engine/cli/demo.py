@@ -5,7 +5,7 @@ the buoy's soft roto, half float; ``engine/measure/seascape.py``), ``result/demo
 (the buoy removed), ``work/`` (checkpoint, previews), ``contact_sheet.png`` (rows: before with the
 matte in yellow, after, both whole and scaled down; then before and after cropped around the
 hole at the plate's own pixels, 1:1) and ``before_after.gif`` (the whole shot, before beside
-after, half size) and ``before_after_crop.gif`` (the hole's crop, before over after, 1:1).
+after, a third of the size) and ``before_after_crop.gif`` (the hole's crop, before over after, 1:1).
 Nothing outside the package is needed. The demo always starts over.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import List, Tuple
+from typing import Callable, List, Tuple
 
 import numpy as np
 import OpenImageIO as oiio
@@ -34,6 +34,7 @@ DEMO_WIDTH = 960
 SHEET_FRAMES = 6
 CELL_WIDTH = 320  # whole frames are scaled down to about this width in the sheet; crops are this wide, 1:1
 YELLOW = np.array([1.0, 0.9, 0.1], np.float32)
+Display = Callable[[np.ndarray], np.ndarray]  # scene-linear RGB -> display-referred [0, 1]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,23 +64,24 @@ def write_shot(folder: Path, width: int) -> Tuple[str, str, Tuple[int, int], np.
 
 
 def shrink(frames: np.ndarray, factor: int) -> np.ndarray:
-    """(T, H, W, 3) scaled down by a whole ``factor`` (the mean of each factor x factor block)."""
-    count, height, width = frames.shape[:3]
+    """(T, H, W, C) scaled down by a whole ``factor`` (the mean of each factor x factor block)."""
+    count, height, width, channels = frames.shape
     rows, cols = height // factor, width // factor
-    blocks = frames[:, :rows * factor, :cols * factor].reshape(count, rows, factor, cols, factor, 3)
+    blocks = frames[:, :rows * factor, :cols * factor].reshape(count, rows, factor, cols, factor, channels)
     return blocks.mean(axis=(2, 4))
 
 
-def sheet_rows(before: np.ndarray, after: np.ndarray, matte: np.ndarray) -> List[np.ndarray]:
-    """Whole frames before (matte in yellow) and after, scaled down; then both cropped 1:1 around the hole."""
+def sheet_rows(before: np.ndarray, after: np.ndarray, matte: np.ndarray, display: Display) -> List[np.ndarray]:
+    """Whole frames before (matte in yellow) and after, scaled down; then both cropped 1:1 around
+    the hole. ``before``/``after`` are scene-linear, scaled down there (light adds up in linear)
+    and shown through ``display``; only the pixels shown are transformed."""
     factor = max(1, before.shape[2] // CELL_WIDTH)
-    weight = 0.6 * matte[..., None]
-    marked = before * (1 - weight) + weight * YELLOW
-    whole = [shrink(rows, factor) for rows in (marked, after)]
+    small_matte = shrink(matte[..., None], factor)
+    marked = display(shrink(before, factor)) * (1 - 0.6 * small_matte) + 0.6 * small_matte * YELLOW
+    whole = [marked, display(shrink(after, factor))]
     cell = whole[0].shape[1:3]
-    crops = []
-    for frames in (before, after):
-        crops.append(np.stack([frame[hole_crop(hole[None] > 0, cell)] for frame, hole in zip(frames, matte)]))
+    windows = [hole_crop(hole[None] > 0, cell) for hole in matte]
+    crops = [display(np.stack([frame[window] for frame, window in zip(frames, windows)])) for frames in (before, after)]
     return whole + crops
 
 
@@ -94,18 +96,17 @@ def run(args: argparse.Namespace) -> int:
                           settings=preset(args.preset, **overrides), matte=matte_pattern)
     result = run_shot(request, work_dir, device=args.device, progress=ConsoleProgress(request.settings))
 
-    encoding = Encoding()
+    display = Encoding().display
     numbers = range(frames[0], frames[1] + 1)
-    before = encoding.display(np.stack([read_frame(FramePattern.parse(plate).path(n)).pixels for n in numbers]))
-    after = encoding.display(np.stack([read_frame(FramePattern.parse(result.outputs[0]).path(n)).pixels
-                                       for n in numbers]))
+    before = np.stack([read_frame(FramePattern.parse(plate).path(n)).pixels for n in numbers])
+    after = np.stack([read_frame(FramePattern.parse(result.outputs[0]).path(n)).pixels for n in numbers])
     picks = np.linspace(0, len(numbers) - 1, SHEET_FRAMES).round().astype(int)
     sheet = out / "contact_sheet.png"
-    write_contact_sheet(str(sheet), sheet_rows(before[picks], after[picks], matte[picks]))
+    write_contact_sheet(str(sheet), sheet_rows(before[picks], after[picks], matte[picks], display))
     whole_gif, crop_gif = out / "before_after.gif", out / "before_after_crop.gif"
-    write_animation(str(whole_gif), np.concatenate([shrink(before, 2), shrink(after, 2)], axis=2))
+    write_animation(str(whole_gif), display(np.concatenate([shrink(before, 3), shrink(after, 3)], axis=2)))
     ys, xs = hole_crop(matte > 0, (before.shape[1] // 3, before.shape[2] // 2))
-    write_animation(str(crop_gif), np.concatenate([before[:, ys, xs], after[:, ys, xs]], axis=1))
+    write_animation(str(crop_gif), display(np.concatenate([before[:, ys, xs], after[:, ys, xs]], axis=1)))
     print(f"plate: {plate}\nmatte: {matte_pattern}\nresult: {result.outputs[0]}\n"
           f"contact sheet (before / after, whole; before / after, 1:1 around the hole): {sheet}\n"
           f"animations (before | after): {whole_gif}, {crop_gif}\n"

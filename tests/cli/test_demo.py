@@ -22,7 +22,7 @@ def test_demo_writes_its_outputs(tmp_path, capsys):
         assert np.mean(after[matte][:, 0] - after[matte][:, 2]) < np.mean(red_buoy)  # the red buoy is gone
     sheet = read_frame(str(tmp_path / "contact_sheet.png"))  # rows: whole before, after; 1:1 crops before, after
     assert (sheet.spec.width, sheet.spec.height, sheet.spec.nchannels) == (6 * (192 + 2) + 2, 4 * (108 + 2) + 2, 3)
-    for name, size in [("before_after.gif", (2 * 96, 54)), ("before_after_crop.gif", (96, 2 * 36))]:
+    for name, size in [("before_after.gif", (2 * 64, 36)), ("before_after_crop.gif", (96, 2 * 36))]:
         animation = oiio.ImageInput.open(str(tmp_path / name))
         assert (animation.spec().width, animation.spec().height) == size
         assert animation.seek_subimage(23, 0) and not animation.seek_subimage(24, 0)  # all 24 frames
