@@ -71,6 +71,18 @@ def test_a_finer_level_gets_a_revealed_background_back_sharp():
     assert torch.equal(without[:, :3], below) and bool((without[:, 3] == 0).all())
 
 
+def test_where_the_level_below_made_something_else_the_revealed_detail_is_not_added():
+    """The level below disagrees with what the other frames show (it generated, say, moving water
+    over a place a wrong copy would put a still edge): the centre is the level below, untouched."""
+    generator = torch.Generator().manual_seed(3)
+    scene = (torch.rand(1, 3, 1, 16, 16, generator=generator) * 2 - 1).expand(1, 3, 4, 16, 16).contiguous()
+    hidden = torch.zeros(1, 4, 16, 16, dtype=torch.bool)
+    for frame in range(4):
+        hidden[0, frame, 4:10, 2 + 3 * frame:6 + 3 * frame] = True
+    below = degrade(scene, 2.0) + 1.5  # far from the revealed frames' blur everywhere
+    centre = build_centre(scene, hidden, below, 2.0)
+    assert torch.allclose(centre[:, :3], below, atol=1e-4)
+
 def test_an_untrained_centred_network_corrects_nothing():
     from infusion.engine.method.model import UNet3D
 
