@@ -61,8 +61,9 @@ class Settings:
     # copies stale reveals of a dynamic texture that the free network learns to regenerate.
     correct_prior: bool = False
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
-    # at the same pixel in every frame; "auto" measures the camera's pan from the known pixels
-    # and follows it (a still camera measured as such is treated as still).
+    # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
+    # pixels and follows them (a camera whose measured motion does not explain the change between
+    # frames, or is below a fraction of a pixel, is treated as still).
     camera: str = "still"
 
     # Coarse to fine (engine/method/levels.py, pyramid.py): finer levels up to the region's own
