@@ -258,11 +258,6 @@ def warp_frames(frames: torch.Tensor, maps: torch.Tensor) -> Tuple[torch.Tensor,
     return (read[:, 0] if flat else read), inside
 
 
-def shift_frames(frames: torch.Tensor, shift: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """frames (N,H,W) read at p + shift[n] (bilinear) and where that lies inside the frame (0/1)."""
-    return warp_frames(frames, translation(shift))
-
-
 def _gradients(image: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Central differences of (N,H,W), edges replicated."""
     padded = F.pad(image[:, None], (1, 1, 1, 1), mode="replicate")[:, 0]

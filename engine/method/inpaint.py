@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -200,8 +200,8 @@ def inpaint(
         offsets = None if motion is None or motion.still else motion.maps().to(torch_device)  # (T,2,3)
 
         def centre_at(clips: torch.Tensor, hidden: torch.Tensor, level_below: Optional[torch.Tensor],
-                      where: Union[slice, Tuple[slice, slice, slice]] = slice(None)) -> torch.Tensor:
-            frames, rows, cols = where if isinstance(where, tuple) else (where, slice(None), slice(None))
+                      where: Tuple[slice, slice, slice] = (slice(None), slice(None), slice(None))) -> torch.Tensor:
+            frames, rows, cols = where
             moved = None if offsets is None else crop_maps(offsets[frames], rows.start or 0, cols.start or 0)
             return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior,
                                 None if moved is None else moved[None].expand(len(clips), -1, -1, -1))

@@ -76,8 +76,8 @@ def train_interval(
         where = (slice(start, start + window), slice(top, top + crop_h), slice(left, left + crop_w))
         window_hole = hole[where]
         hidden = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction) | window_hole
-        if plan.hidden_share and float(torch.rand((), generator=generator, device=device)) < plan.hidden_share:
-            hidden = torch.ones_like(hidden)  # as deep inside a hole larger than the crop
+        if plan.hidden_share:  # drawn on the device, no host sync: as deep inside a hole larger than the crop
+            hidden = hidden | (torch.rand((), generator=generator, device=device) < plan.hidden_share)
         clip = video[(slice(None),) + where]
         below = coarse[(slice(None),) + where][None] if coarse is not None else None
         centre = centre_of(clip[None], hidden[None], below, where)[0] if centre_of is not None else video.new_zeros(0)
