@@ -6,7 +6,7 @@ from typing import Optional, TextIO
 
 from infusion.protocol.progress import interval_text, progress_text
 
-from ..method.progress import CameraMeasured, StepProgress
+from ..method.progress import ShotMeasured, StepProgress
 from ..method.settings import Settings
 from ..plates.shot import FrameWritten, PlateFrameRead, PreviewWritten
 from ..service.workers import progress_fields
@@ -37,7 +37,7 @@ class ConsoleProgress:
             self._line(progress_text(progress_fields(event, self.settings)), redraw=event.done < event.total)
         elif isinstance(event, FrameWritten):
             self._line(f"wrote {event.path}")
-        elif isinstance(event, CameraMeasured):
+        elif isinstance(event, ShotMeasured):
             self._line(event.description)
 
     def _loss(self) -> str:

@@ -26,7 +26,7 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .progress import CameraMeasured, ProgressCallback
+from .progress import ShotMeasured, ProgressCallback
 from .settings import Settings
 
 SMALLEST_SIDE = 16  # the pyramid's coarsest level is at least this small side
@@ -106,12 +106,12 @@ class CameraMotion:
 def measure_camera(video: torch.Tensor, hole: torch.Tensor, settings: Settings,
                    progress: Optional[ProgressCallback]) -> Optional[CameraMotion]:
     """The camera motion of ``video`` when ``settings`` follow the camera (else None), reported
-    to ``progress`` as a CameraMeasured event."""
+    to ``progress`` as a ShotMeasured event."""
     if not (settings.reveal_prior and settings.camera == "auto"):
         return None
     motion = estimate_motion(video, hole)
     if progress is not None:
-        progress(CameraMeasured(motion.describe(), motion.still))
+        progress(ShotMeasured(motion.describe()))
     return motion
 
 

@@ -26,8 +26,8 @@ from .acceleration import Acceleration
 from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
-from .progress import IntervalFinished, ProgressCallback, ProgressClock, StepProgress
-from .refinement import Refinement, Spread, build_centre, centre_spread
+from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMeasured, StepProgress
+from .refinement import Refinement, Spread, build_centre, centre_fit
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
 from .training import CentreOf, train_interval
@@ -147,6 +147,13 @@ class Run:
         self.finished_intervals = int(saved["finished_intervals"])
 
 
+def prior_choice_text(share: float, trust: float) -> str:
+    """What the coarsest level does with the reveal prior, in words."""
+    choice = "corrects it" if share < trust else "reads it as an input only (it regenerates)"
+    return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
+            f"(trust below {trust:g}): the coarsest level {choice}")
+
+
 def inpaint(
     video: torch.Tensor,
     hole: torch.Tensor,
@@ -207,11 +214,14 @@ def inpaint(
                                 None if moved is None else moved[None].expand(len(clips), -1, -1, -1))
 
         centre_of = centre_at
-        if plan.corrects:
+        if plan.trust > 0.0:
             spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
-            measured = centre_spread(video, hole, None if below is None else below[0], spread_masks,
-                                     settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets)
-            spread = (settings.refine_detail * measured[0], settings.refine_detail * measured[1])
+            fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
+                             settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets)
+            if fit.share < plan.trust:
+                spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * fit.spread[1])
+            if level == 0 and progress is not None:
+                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below)
     run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)

@@ -26,11 +26,11 @@ class StepProgress:
 
 
 @dataclass(frozen=True)
-class CameraMeasured:
-    """Emitted once per run with ``settings.camera`` "auto": what the camera was found to do."""
+class ShotMeasured:
+    """What a run found out about the shot and chose from it, in words, once each: the camera's
+    motion (``settings.camera`` "auto"), how the coarsest level uses the reveal prior."""
 
     description: str
-    still: bool
 
 
 @dataclass(frozen=True)

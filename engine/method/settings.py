@@ -7,6 +7,7 @@ msgpack and loads from a checkpoint with ``weights_only=True``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
@@ -55,11 +56,20 @@ class Settings:
     reveal_prior: bool = False
     # With the reveal prior, whether the coarsest level predicts x0 as a correction of it (the
     # Wiener guess around the prior, engine/method/refinement.py) or x0 itself, the prior being
-    # only an input. Finer levels always correct the level below. Measured at the preview budget
-    # (plate resolution, seed 0): as a correction, waves under moving blobs scored 22.8 dB / 0.730
-    # (Telea 24.2) and bbb 18.9 / 0.730; as an input, 32.2 / 0.918 and 19.3 / 0.699: a correction
-    # copies stale reveals of a dynamic texture that the free network learns to regenerate.
-    correct_prior: bool = False
+    # only an input: it corrects when the prior's squared error on known pixels that training
+    # masks hide is below ``prior_trust`` of their squared distance from the shot's mean colour
+    # (``CentreFit.share``: the prior predicts the shot, as a still background revealed does),
+    # else the network is free (a dynamic texture, whose stale reveals a correction copies while
+    # a free network learns to regenerate them). 0 never corrects; 10 always does. Measured at the
+    # preview budget (plate resolution, seed 0; share at the 64 px coarsest level), correcting
+    # against free, PSNR / SSIM:
+    #   bbb (share 0.11): still boxes 16.26 / 0.338 against 14.22 / 0.248 (push-pull alone 16.99),
+    #     moving blobs 19.79 / 0.748 against 19.86 / 0.673;
+    #   flicker (0.33): 23.95 / 0.854 against 24.51 / 0.860, moving 30.71 / 0.935 against 33.25 / 0.954;
+    #   cyclist (0.58): 16.68 / 0.529 against 16.74 / 0.499, moving 19.92 / 0.666 against 21.51 / 0.672;
+    #   waves (0.83): 19.15 and 21.47 dB against 30.29 and 33.99.
+    # Only a prior that nearly predicts the shot is worth correcting at this budget.
+    prior_trust: float = 0.2
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
     # pixels and follows them (a camera whose measured motion does not explain the change between
@@ -132,6 +142,8 @@ class Settings:
             problems.append("refine_detail must lie in (0, 4]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:
             problems.append("tile_size must be at least 16 and tile_overlap in [0, tile_size)")
+        if not 0.0 <= self.prior_trust <= 10.0:
+            problems.append("prior_trust must lie in [0, 10]")
         if self.camera not in CAMERAS:
             problems.append(f"camera must be one of {', '.join(CAMERAS)}, got {self.camera!r}")
         if self.working_size < 8 or self.log_every < 1:
@@ -156,9 +168,10 @@ class Settings:
         ``refine_steps`` steps, conditioned on the level below and tiled, above."""
         if level == 0:
             return LevelPlan(self.diffusion_steps, self.intervals, self.train_steps, self.sample_steps, False,
-                             self.reveal_prior, self.reveal_prior and self.correct_prior, self.train_crop, 0, 0, 0.0)
+                             self.reveal_prior, self.prior_trust if self.reveal_prior else 0.0, self.train_crop, 0, 0,
+                             0.0)
         return LevelPlan(self.refine_steps, self.refine_intervals, self.refine_train_steps, self.refine_sample_steps,
-                         True, True, True, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap,
+                         True, True, math.inf, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap,
                          self.refine_hidden_share)
 
     def training_window(self, frames: int, height: int, width: int, crop: Optional[int] = None) -> Tuple[int, int, int]:
@@ -197,8 +210,8 @@ class LevelPlan:
     """One level's run. chain_steps: the steps of the chain it runs (the last ones, T-1 down to 0
     for the whole chain), split into ``intervals``; conditioned: the level starts from the level
     below, upsampled; centred: the network reads a guess of the fill, its centre (the level below,
-    or at the coarsest level the reveal prior); corrects: it predicts x0 as a correction of that
-    centre; train_crop: the side of a training crop (0 the
+    or at the coarsest level the reveal prior); trust: it predicts x0 as a correction of that
+    centre when the centre's ``CentreFit.share`` is below this (inf: always; 0: never); train_crop: the side of a training crop (0 the
     whole frame; finer levels always train on crops); tile_size 0: sample the whole frame at once;
     hidden_share: the share of training windows hidden whole."""
 
@@ -208,7 +221,7 @@ class LevelPlan:
     sample_steps: int
     conditioned: bool
     centred: bool
-    corrects: bool
+    trust: float
     train_crop: int
     tile_size: int
     tile_overlap: int

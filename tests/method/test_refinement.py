@@ -1,8 +1,10 @@
 """A centred network's x0: the Wiener guess around its centre plus a scaled correction."""
+import math
+
 import torch
 
 from infusion.engine.method.diffusion import linear_schedule
-from infusion.engine.method.refinement import MIN_DETAIL, Refinement, build_centre, centre_spread, degrade
+from infusion.engine.method.refinement import AGREEMENT, MIN_DETAIL, Refinement, build_centre, centre_fit, degrade
 
 
 class Silent(torch.nn.Module):
@@ -40,11 +42,14 @@ def test_the_spread_is_the_hidden_known_pixels_rms_around_the_centre():
     hole[:, :4] = True
     video[:, hole] = 5.0  # under the hole: never read
     generator = torch.Generator().manual_seed(0)
-    unsourced, sourced = centre_spread(video, hole, coarse, generator, 0.5, prior=False)
+    unsourced, sourced = centre_fit(video, hole, coarse, generator, 0.5, prior=False).spread
     assert abs(unsourced - 0.2) < 1e-6 and abs(sourced - 0.2) < 1e-6  # no prior: one class, both the same
-    unsourced, sourced = centre_spread(video, hole, coarse, generator, 0.5)
-    assert abs(unsourced - 0.2) < 1e-6 and sourced < 0.2  # revealed pixels sharpen the level below
-    assert centre_spread(video, torch.ones_like(hole), coarse, generator, 0.5) == (MIN_DETAIL, MIN_DETAIL)
+    unsourced, sourced = centre_fit(video, hole, coarse, generator, 0.5).spread
+    # The prior (0.2, copied or filled in) disagrees with the level below (0) by twice AGREEMENT:
+    # the centre takes exp(-2) of the prior.
+    expected = 0.2 * (1.0 - math.exp(-0.2 ** 2 / (2 * AGREEMENT ** 2)))
+    assert abs(unsourced - expected) < 1e-6 and abs(sourced - expected) < 1e-6
+    assert centre_fit(video, torch.ones_like(hole), coarse, generator, 0.5) == ((MIN_DETAIL, MIN_DETAIL), 1.0)
 
 
 def test_a_still_background_revealed_later_has_no_spread_where_it_is_copied():
@@ -53,8 +58,23 @@ def test_a_still_background_revealed_later_has_no_spread_where_it_is_copied():
     frame = torch.rand(3, 1, 16, 16, generator=generator) * 2 - 1
     video = frame.expand(3, 6, 16, 16).contiguous()
     hole = torch.zeros(6, 16, 16, dtype=torch.bool)
-    unsourced, sourced = centre_spread(video, hole, None, generator, 0.5)
+    unsourced, sourced = centre_fit(video, hole, None, generator, 0.5).spread
     assert sourced < 1e-6 < 0.1 < unsourced
+
+
+def test_the_share_tells_a_revealed_still_background_from_a_texture_that_changes_every_frame():
+    """The prior predicts a still, smooth scene (it copies it from other frames, fills it in from
+    around) far better than the mean colour does; fresh noise in every frame it predicts worse than
+    the mean (share above 1)."""
+    generator = torch.Generator().manual_seed(0)
+    coarse = torch.rand(3, 1, 4, 4, generator=generator) * 2 - 1
+    still = torch.nn.functional.interpolate(coarse, size=(16, 16), mode="bilinear")[:, :, None].expand(3, 1, 6, 16, 16)
+    still = still[:, 0].contiguous()
+    changing = torch.rand(3, 6, 16, 16, generator=generator) * 2 - 1
+    hole = torch.zeros(6, 16, 16, dtype=torch.bool)
+    hole[:, 4:8, 4:8] = True
+    assert centre_fit(still, hole, None, generator, 0.5).share < 0.5
+    assert centre_fit(changing, hole, None, generator, 0.5).share > 1.0
 
 
 def test_a_finer_level_gets_a_revealed_background_back_sharp():
