@@ -61,14 +61,16 @@ class Settings:
     # (``CentreFit.share``: the prior predicts the shot, as a still background revealed does),
     # else the network is free (a dynamic texture, whose stale reveals a correction copies while
     # a free network learns to regenerate them). 0 never corrects; 10 always does. Measured at the
-    # preview budget (plate resolution, seed 0; share at the 64 px coarsest level), correcting
-    # against free, PSNR / SSIM:
-    #   bbb (share 0.11): still boxes 16.26 / 0.338 against 14.22 / 0.248 (push-pull alone 16.99),
-    #     moving blobs 19.79 / 0.748 against 19.86 / 0.673;
-    #   flicker (0.33): 23.95 / 0.854 against 24.51 / 0.860, moving 30.71 / 0.935 against 33.25 / 0.954;
-    #   cyclist (0.58): 16.68 / 0.529 against 16.74 / 0.499, moving 19.92 / 0.666 against 21.51 / 0.672;
-    #   waves (0.83): 19.15 and 21.47 dB against 30.29 and 33.99.
-    # Only a prior that nearly predicts the shot is worth correcting at this budget.
+    # preview budget (plate resolution, seed 0; the share as the coarsest level measures it),
+    # with 0.2 against the main before it (never correcting), PSNR / SSIM:
+    #   bbb (share 0.11, corrects): still boxes 16.10 / 0.334 against 14.22 / 0.248 (Telea 17.67 /
+    #     0.393), moving blobs 19.83 / 0.749 against 19.86 / 0.673 (nearest-visible 20.77 / 0.763);
+    #   flicker (0.12, corrects, and loses): moving 30.73 / 0.935 against 33.25 / 0.954, still boxes
+    #     23.96 / 0.854 against 24.51 / 0.860: the share does not tell it from bbb;
+    #   cyclist (about 0.6) and waves (about 0.8) stay free: correcting scored 19.92 against 21.51 dB on
+    #     cyclist under moving blobs and 21.47 against 33.99 on waves.
+    # A better rule than one share (per kind of pixel, or from the trained network's own error)
+    # is open work.
     prior_trust: float = 0.2
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
