@@ -3,9 +3,9 @@
 For every hidden pixel, the frames before and after where that place is visible (the reveal: a
 person walks past and the wall behind shows) give a value, linearly interpolated in time between
 the nearest visible frame on each side (or copied from the one side there is). Pixels hidden in
-every frame of the clip have no such source; they take a smooth spatial fill (push-pull: the
-sourced pixels averaged over ever coarser grids, then filled back in from coarse to fine), which
-is about what OpenCV's Telea gives.
+every frame of the clip have no such source; they take a smooth spatial fill of the sourced
+pixels (``membrane_fill``: the hole's edge run on into it, solved coarse to fine), which scores
+a little above OpenCV's Telea.
 
 When the camera moves (engine/method/camera.py: a pan, a zoom), a place is looked up where the
 camera motion has carried it in each other frame (``carry``, read through ``warp_frames``,
@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from .camera import as_maps, carry, warp_frames
 
 KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
+RELAX_SWEEPS = 16  # per grid of the membrane fill: on bbb 10 scored 18.03 dB, 16 18.05, 40 18.25 at 2.5x the cost
 
 
 def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
@@ -46,7 +47,7 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     temporal, sourced, gap = sources
     reach = torch.where(sourced, 1.0 / (1.0 + gap), torch.zeros_like(gap))
     prior = torch.where(sourced[:, None], temporal, torch.zeros((), device=video.device, dtype=video.dtype))
-    prior = torch.where(sourced[:, None], prior, push_pull(prior, sourced))
+    prior = torch.where(sourced[:, None], prior, membrane_fill(prior, sourced))
     prior = torch.where(hidden[:, None], prior, video)
     return prior, reach[:, None].to(video.dtype)
 
@@ -106,23 +107,35 @@ def _take_frames(video: torch.Tensor, frame_index: torch.Tensor) -> torch.Tensor
     return torch.gather(video, 2, frame_index[:, None].expand(-1, video.shape[1], -1, -1, -1))
 
 
-def push_pull(video: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+def membrane_fill(video: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """A smooth fill of ``video`` (B,C,T,H,W) where ``known`` (B,T,H,W) is False, frame by frame,
-    from the known pixels only; a frame with no known pixel is filled with zeros."""
+    from the known pixels only: about the membrane (harmonic) interpolation of the hole's edge,
+    each unknown pixel the mean of its four neighbours, so the edge's colours run on into the hole
+    and meet smoothly. Solved coarse to fine: the known pixels averaged over ever coarser grids (a
+    coarse pixel with any known pixel is known), the coarsest filled with their mean, then each
+    finer grid starts from the one above, upsampled, and relaxes ``RELAX_SWEEPS`` Jacobi sweeps.
+    A frame with no known pixel is filled with zeros. Against push-pull (the coarse grids
+    upsampled and blended in, no relaxation) the prior alone, at the plate's resolution under
+    still boxes, scored 18.05 / 0.415 against 16.99 / 0.378 (PSNR / SSIM) on bbb and 19.21 / 0.674
+    against 18.91 / 0.655 on cyclist, where OpenCV's Telea scores 17.7 / 0.393 and 18.7 / 0.659."""
     batch, channels, frames, height, width = video.shape
     colour = video.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
     weight = known.reshape(batch * frames, 1, height, width).to(video.dtype)
-    colour = colour * weight
-    pyramid = [(colour, weight)]
+    pyramid = [(colour * weight, weight)]
     while max(pyramid[-1][0].shape[-2:]) > 1:
-        colour, weight = pyramid[-1]
+        total, weight = pyramid[-1]
         pad = (0, weight.shape[-1] % 2, 0, weight.shape[-2] % 2)  # odd sides: a zero-weight border
-        colour, weight = F.avg_pool2d(F.pad(colour, pad), 2), F.avg_pool2d(F.pad(weight, pad), 2)
-        pyramid.append((colour, weight))
+        pyramid.append((F.avg_pool2d(F.pad(total, pad), 2), F.avg_pool2d(F.pad(weight, pad), 2)))
+    neighbours = torch.tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]], dtype=video.dtype,
+                              device=video.device).view(1, 1, 3, 3).repeat(channels, 1, 1, 1)
     filled = pyramid[-1][0] / pyramid[-1][1].clamp_min(1e-12)
-    for colour, weight in reversed(pyramid[:-1]):
-        coverage = (weight * 4.0).clamp(max=1.0)  # a coarse pixel a quarter known counts as known
-        upsampled = F.interpolate(filled, size=weight.shape[-2:], mode="bilinear", align_corners=False)
-        filled = colour / weight.clamp_min(1e-12) * coverage + upsampled * (1.0 - coverage)
+    for total, weight in reversed(pyramid[:-1]):
+        fixed = weight > 0
+        mean = total / weight.clamp_min(1e-12)
+        filled = torch.where(fixed, mean, F.interpolate(filled, size=weight.shape[-2:], mode="bilinear",
+                                                        align_corners=False))
+        for _ in range(RELAX_SWEEPS):
+            relaxed = F.conv2d(F.pad(filled, (1, 1, 1, 1), mode="replicate"), neighbours, groups=channels)
+            filled = torch.where(fixed, mean, relaxed)
     filled = filled.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
     return torch.where(known[:, None], video, filled)
