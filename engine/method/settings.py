@@ -213,9 +213,10 @@ class LevelPlan:
     for the whole chain), split into ``intervals``; conditioned: the level starts from the level
     below, upsampled; centred: the network reads a guess of the fill, its centre (the level below,
     or at the coarsest level the reveal prior); trust: it predicts x0 as a correction of that
-    centre when the centre's ``CentreFit.share`` is below this (inf: always; 0: never); train_crop: the side of a training crop (0 the
-    whole frame; finer levels always train on crops); tile_size 0: sample the whole frame at once;
-    hidden_share: the share of training windows hidden whole."""
+    centre when the centre's ``CentreFit.share`` is below this (inf: always; 0: never);
+    train_crop: the side of a training crop (0 the whole frame; finer levels always train on
+    crops); tile_size 0: sample the whole frame at once; hidden_share: the share of training
+    windows hidden whole."""
 
     chain_steps: int
     intervals: int

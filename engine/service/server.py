@@ -214,9 +214,13 @@ class Service:
 
     def _forget(self, route: Route) -> None:
         """Send nothing more to ``route`` and forget what its client followed and spoke with."""
+        self._revoke(route)
+        self.route_sources.pop(route, None)
+
+    def _revoke(self, route: Route) -> None:
+        """Send nothing more to ``route`` and forget the key its client spoke with."""
         self.attachments.forget(route)
         self.route_keys.pop(route, None)
-        self.route_sources.pop(route, None)
 
     def _disconnected(self) -> None:
         """Forget the clients whose connection closed: a later client on the same identity is
@@ -233,8 +237,7 @@ class Service:
             return
         for route, key in list(self.route_keys.items()):
             if key not in self.allowed.keys:
-                self.attachments.forget(route)
-                del self.route_keys[route]
+                self._revoke(route)
 
     # --- dispatch ---------------------------------------------------------------------------
 
@@ -245,8 +248,7 @@ class Service:
         if self.allowed is None:
             return
         if key is None or key not in self.allowed.keys:
-            self.attachments.forget(peer)
-            self.route_keys.pop(peer, None)
+            self._revoke(peer)
             raise ProtocolError(ErrorCode.NOT_ALLOWED, "this client's key is no longer allowed by this engine")
         if self.route_keys.get(peer, key) != key:
             self.attachments.forget(peer)
