@@ -61,7 +61,8 @@ class Settings:
     # (``CentreFit.share``: the prior predicts the shot, as a still background revealed does),
     # else the network is free (a dynamic texture, whose stale reveals a correction copies while
     # a free network learns to regenerate them). 0 never corrects; 10 always does. Measured at the
-    # preview budget (plate resolution, seed 0; the share as the coarsest level measures it),
+    # preview budget (plate resolution, seed 0; the share as the coarsest level measures it;
+    # 2026-12-01, before the membrane fill of engine/method/prior.py),
     # with 0.2 against the main before it (never correcting), PSNR / SSIM:
     #   bbb (share 0.11, corrects): still boxes 16.10 / 0.334 against 14.22 / 0.248 (Telea 17.67 /
     #     0.393), moving blobs 19.83 / 0.749 against 19.86 / 0.673 (nearest-visible 20.77 / 0.763);
