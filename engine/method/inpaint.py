@@ -38,9 +38,12 @@ CHECKPOINT_FORMAT = 1
 
 @dataclass
 class InpaintResult:
-    """variants: (K, 3, T, H, W) on the CPU, hole filled, every other pixel equal to the input."""
+    """variants: (K, 3, T, H, W) on the CPU, hole filled, every other pixel equal to the input;
+    corrects_prior: the coarsest level predicted x0 as a correction of the shot's reveal prior
+    (the shot's prior predicts it: engine/method/refinement.py), which its finer levels follow."""
 
     variants: torch.Tensor
+    corrects_prior: bool = False
 
     def mean(self) -> torch.Tensor:
         """The mean of the variants (higher PSNR, less texture: the paper's Table 2)."""
@@ -167,6 +170,7 @@ def inpaint(
     levels: int = 1,
     below_factor: float = 1.0,
     motion: Optional[CameraMotion] = None,
+    corrects_prior: bool = False,
 ) -> InpaintResult:
     """Fill ``hole`` (T,H,W bool, True = unknown) of ``video`` (3,T,H,W in [-1, 1]).
 
@@ -180,7 +184,9 @@ def inpaint(
     finished interval on disk. ``acceleration`` defaults to the engine's choice for the device
     (engine/method/acceleration.py); a resumed run must use the same one to end bit-identical.
     ``motion``: the camera's, in this level's pixels (measured here when ``settings.camera`` is
-    "auto" and none is given).
+    "auto" and none is given). ``corrects_prior``, at a finer level: the coarsest level's
+    ``InpaintResult.corrects_prior``; this level then takes its own prior more readily
+    (engine/method/refinement.py, ``_sharpen``).
     """
     validate_shot(video, hole)
     plan = settings.level_plan(level)
@@ -201,6 +207,7 @@ def inpaint(
     centre: Optional[torch.Tensor] = None
     spread: Optional[Spread] = None
     centre_of: Optional[CentreOf] = None
+    trusted = corrects_prior and coarse is not None
     if plan.centred:
         if motion is None:
             motion = measure_camera(video, hole, settings, progress)
@@ -211,15 +218,16 @@ def inpaint(
             frames, rows, cols = where
             moved = None if offsets is None else crop_maps(offsets[frames], rows.start or 0, cols.start or 0)
             return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior,
-                                None if moved is None else moved[None].expand(len(clips), -1, -1, -1))
+                                None if moved is None else moved[None].expand(len(clips), -1, -1, -1), trusted)
 
         centre_of = centre_at
         if plan.trust > 0.0:
             spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
             fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
-                             settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets)
+                             settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets, trusted)
             if fit.share < plan.trust:
-                spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * fit.spread[1])
+                spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * plan.copy_detail * fit.spread[1])
+                corrects_prior = corrects_prior or coarse is None
             if level == 0 and progress is not None:
                 progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
         variants = settings.variants
@@ -264,4 +272,4 @@ def inpaint(
                                       level, levels))
 
     filled = torch.where(hole[None, None], values.from_network(run.x_t.clamp(-1.0, 1.0)), observed[None])
-    return InpaintResult(variants=filled.cpu())
+    return InpaintResult(variants=filled.cpu(), corrects_prior=corrects_prior)

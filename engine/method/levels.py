@@ -55,11 +55,12 @@ def inpaint_levels(
         below_factor = video.shape[-1] / stacks[level - 1][0].shape[-1]
         window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
                          acceleration, coarse=coarse, level=level, levels=len(stacks), below_factor=below_factor,
-                         motion=None if moved is None else moved.cropped(rows.start, cols.start))
+                         motion=None if moved is None else moved.cropped(rows.start, cols.start),
+                         corrects_prior=result.corrects_prior)
         del coarse
         variants = video[None].repeat(settings.variants, 1, 1, 1, 1)  # known outside the window: the hole is inside
         variants[..., rows, cols] = window.variants
-        result = InpaintResult(variants)
+        result = InpaintResult(variants, result.corrects_prior)
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
     return result

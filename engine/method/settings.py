@@ -95,6 +95,10 @@ class Settings:
     # the preview budget on the shared plates 0.3 scored better than 0.75 on every case (PSNR
     # +0.2 to +1.0 dB, SSIM +0.05 to +0.12, dynamics nearer 1 on still mattes).
     refine_detail: float = 0.3
+    # At a finer level, the spread where the centre was copied from another frame, as a fraction
+    # of ``refine_detail``'s: a copy already carries the plate's own grain, and the network's on
+    # top of it doubled the fill's detail against the truth's.
+    refine_copy_detail: float = 0.3
     # The share of a finer level's training windows hidden whole. A finer level trains on small
     # crops whose random masks always leave known pixels near; deep inside a hole larger than a
     # crop it sees none, and a network never trained so there drifted in colour (a cyan disc
@@ -141,8 +145,8 @@ class Settings:
                             "refine_train_steps must not be negative")
         if not 0.0 <= self.refine_hidden_share < 1.0:
             problems.append("refine_hidden_share must lie in [0, 1)")
-        if not 0.0 < self.refine_detail <= 4.0:
-            problems.append("refine_detail must lie in (0, 4]")
+        if not 0.0 < self.refine_detail <= 4.0 or not 0.0 < self.refine_copy_detail <= 1.0:
+            problems.append("refine_detail must lie in (0, 4] and refine_copy_detail in (0, 1]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:
             problems.append("tile_size must be at least 16 and tile_overlap in [0, tile_size)")
         if not 0.0 <= self.prior_trust <= 10.0:
@@ -172,10 +176,10 @@ class Settings:
         if level == 0:
             return LevelPlan(self.diffusion_steps, self.intervals, self.train_steps, self.sample_steps, False,
                              self.reveal_prior, self.prior_trust if self.reveal_prior else 0.0, self.train_crop, 0, 0,
-                             0.0)
+                             0.0, 1.0)
         return LevelPlan(self.refine_steps, self.refine_intervals, self.refine_train_steps, self.refine_sample_steps,
                          True, True, math.inf, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap,
-                         self.refine_hidden_share)
+                         self.refine_hidden_share, self.refine_copy_detail)
 
     def training_window(self, frames: int, height: int, width: int, crop: Optional[int] = None) -> Tuple[int, int, int]:
         """(frames, height, width) of one training window on a shot of this size: the window
@@ -217,7 +221,8 @@ class LevelPlan:
     centre when the centre's ``CentreFit.share`` is below this (inf: always; 0: never);
     train_crop: the side of a training crop (0 the whole frame; finer levels always train on
     crops); tile_size 0: sample the whole frame at once; hidden_share: the share of training
-    windows hidden whole."""
+    windows hidden whole; copy_detail: the spread where the centre was copied from another frame,
+    as a fraction of the one measured there (before ``refine_detail``)."""
 
     chain_steps: int
     intervals: int
@@ -230,6 +235,7 @@ class LevelPlan:
     tile_size: int
     tile_overlap: int
     hidden_share: float
+    copy_detail: float
 
 
 def describe_differences(saved: Dict[str, Any], current: "Settings") -> Optional[str]:

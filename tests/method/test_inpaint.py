@@ -170,15 +170,18 @@ def test_sigkill_at_random_moments_never_corrupts_the_checkpoint(tmp_path):
 
 def test_the_coarsest_level_corrects_a_prior_that_predicts_the_shot_and_says_so():
     """A still, smooth scene is predicted by its reveal prior: the coarsest network corrects it.
-    Fresh noise in every frame is not: the network is free, and the run says which it chose."""
+    Fresh noise in every frame is not: the network is free, and the run says which it chose (and
+    the result tells the finer levels)."""
     generator = torch.Generator().manual_seed(0)
     coarse = torch.rand(3, 1, 4, 4, generator=generator) * 2 - 1
     still = torch.nn.functional.interpolate(coarse, size=(32, 32), mode="bilinear")[:, :, None].expand(3, 1, 6, 32, 32)
     changing = torch.rand(3, 6, 32, 32, generator=generator) * 2 - 1
     hole = torch.zeros(6, 32, 32, dtype=torch.bool)
     hole[:, 8:20, 10:22] = True
-    for video, choice in ((still[:, 0].contiguous(), "corrects it"), (changing, "as an input only")):
+    for video, choice, corrects in ((still[:, 0].contiguous(), "corrects it", True),
+                                    (changing, "as an input only", False)):
         found = []
-        inpaint(video, hole, SETTINGS.replace(refine_levels=0, prior_trust=0.5), progress=lambda event: found.append(event))
+        result = inpaint(video, hole, SETTINGS.replace(refine_levels=0, prior_trust=0.5),
+                         progress=lambda event: found.append(event))
         said = [event.description for event in found if isinstance(event, ShotMeasured) and "reveal prior" in event.description]
-        assert len(said) == 1 and choice in said[0]
+        assert len(said) == 1 and choice in said[0] and result.corrects_prior is corrects

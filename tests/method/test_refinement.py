@@ -4,7 +4,8 @@ import math
 import torch
 
 from infusion.engine.method.diffusion import linear_schedule
-from infusion.engine.method.refinement import AGREEMENT, MIN_DETAIL, Refinement, build_centre, centre_fit, degrade
+from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement, build_centre,
+                                               centre_fit, degrade)
 
 
 class Silent(torch.nn.Module):
@@ -102,6 +103,28 @@ def test_where_the_level_below_made_something_else_the_revealed_detail_is_not_ad
     below = degrade(scene, 2.0) + 1.5  # far from the revealed frames' blur everywhere
     centre = build_centre(scene, hidden, below, 2.0)
     assert torch.allclose(centre[:, :3], below, atol=1e-4)
+
+def test_a_level_below_that_corrected_the_prior_gives_way_to_it_more_readily():
+    """A still scene (0.2, one pixel 0.6 that the next frame shows) under a still box, and a level
+    below at 0 there. Untrusted, the centre takes exp(-d^2 / 2a^2) of the prior, a =
+    AGREEMENT; trusted (the coarsest level corrected the prior), a = TRUSTED_AGREEMENT where it
+    was filled in and all of it where it was copied."""
+    video = torch.full((1, 3, 2, 16, 16), 0.2)
+    video[:, :, :, 7, 8] = 0.6
+    hidden = torch.zeros(1, 2, 16, 16, dtype=torch.bool)
+    hidden[:, :, 6:10, 6:8] = True  # a still box: filled in
+    hidden[0, 0, 7, 8] = True  # seen in the next frame: copied
+    below = torch.where(hidden[:, None], torch.zeros(()), video)
+    prior = build_centre(video, hidden)[0, 0, 0]
+    assert abs(float(prior[7, 8]) - 0.6) < 1e-6  # copied from the next frame
+    blurred = degrade(build_centre(video, hidden)[:, :3], 2.0)[0, 0, 0]
+    for trusted, tolerance in ((False, AGREEMENT), (True, TRUSTED_AGREEMENT)):
+        centre = build_centre(video, hidden, below, 2.0, trusted=trusted)[0, 0, 0]
+        filled = float(prior[7, 7]) * math.exp(-float(blurred[7, 7]) ** 2 / (2 * tolerance ** 2))
+        copied = 0.6 if trusted else 0.6 * math.exp(-float(blurred[7, 8]) ** 2 / (2 * AGREEMENT ** 2))
+        assert abs(float(centre[7, 7]) - filled) < 1e-5 and abs(float(centre[7, 8]) - copied) < 1e-5
+    assert TRUSTED_AGREEMENT > AGREEMENT
+
 
 def test_an_untrained_centred_network_corrects_nothing():
     from infusion.engine.method.model import UNet3D
