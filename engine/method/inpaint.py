@@ -226,7 +226,8 @@ def inpaint(
             fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
                              settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets, trusted)
             if fit.share < plan.trust:
-                spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * plan.copy_detail * fit.spread[1])
+                copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
+                spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * copied * fit.spread[1])
                 corrects_prior = corrects_prior or coarse is None
             if level == 0 and progress is not None:
                 progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
