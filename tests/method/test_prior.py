@@ -55,3 +55,35 @@ def test_membrane_fill_continues_a_ramp_across_a_hole():
     error = (filled - ramp)[:, :, ~known[0]].abs()
     assert float(error.max()) < 0.02, float(error.max())  # the ramp spans 2.0; push-pull missed by 0.16
     assert torch.equal(filled[:, :, known[0]], ramp[:, :, known[0]])
+
+
+def _hole_moving_across(frames: int, size: int) -> torch.Tensor:
+    hidden = torch.zeros(1, frames, size, size, dtype=torch.bool)
+    for t in range(frames):
+        hidden[0, t, 8:16, 2 + 3 * t:10 + 3 * t] = True
+    return hidden
+
+
+def test_a_still_background_is_copied_from_the_frames_that_reveal_it():
+    """Static texture: the copy from other frames predicts the ring around the hole, the smooth
+    fill does not, so the prior is (nearly) the copy, the texture itself."""
+    generator = torch.Generator().manual_seed(1)
+    texture = torch.rand(1, 3, 1, 24, 24, generator=generator).expand(1, 3, 6, 24, 24).contiguous()
+    hidden = _hole_moving_across(6, 24)
+    prior, _ = reveal_prior(torch.where(hidden[:, None], torch.zeros(()), texture), hidden)
+    inside = hidden[:, None].expand_as(texture)
+    assert float((prior - texture)[inside].abs().mean()) < 0.02
+    smooth = membrane_fill(torch.where(hidden[:, None], torch.zeros(()), texture), ~hidden)
+    assert float((smooth - texture)[inside].abs().mean()) > 0.15  # what the copy spares
+
+
+def test_a_place_that_changes_every_frame_takes_the_smooth_fill_not_a_stale_copy():
+    """Every frame shows a different flat colour: a copy from another frame is wrong by the
+    change, the ring around the hole says so, and the prior is that frame's own colour."""
+    colours = torch.tensor([0.1, 0.9, 0.3, 0.7, 0.2, 0.8])
+    video = colours.view(1, 1, 6, 1, 1).expand(1, 3, 6, 24, 24).contiguous()
+    hidden = _hole_moving_across(6, 24)
+    prior, reach = reveal_prior(torch.where(hidden[:, None], torch.zeros(()), video), hidden)
+    inside = hidden[:, None].expand_as(video)
+    assert bool((reach[:, :, 1:][hidden[:, None, 1:]] > 0).all())  # a copy existed for these pixels
+    assert float((prior - video)[inside].abs().max()) < 0.05
