@@ -64,8 +64,10 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     errors = membrane_fill(torch.where(scored[:, None], errors, zero), scored)
     informed = scored.flatten(2).any(dim=2)[:, :, None, None]
     weight = torch.where(informed, errors[:, 1] / (errors[:, 0] + errors[:, 1]).clamp_min(1e-12), torch.ones_like(gap))
-    prior = torch.where(sourced[:, None], weight[:, None] * temporal + (1.0 - weight[:, None]) * spatial, spatial)
-    prior = torch.where(hidden[:, None], prior, video)
+    prior = torch.where(hidden[:, None], weight[:, None] * temporal + (1.0 - weight[:, None]) * spatial, video)
+    filled = ~hidden | sourced
+    if not bool(filled.all()):
+        prior = torch.where(filled[:, None], prior, membrane_fill(torch.where(filled[:, None], prior, zero), filled))
     reach = torch.where(sourced, 1.0 / (1.0 + gap), torch.zeros_like(gap))
     return prior, reach[:, None].to(video.dtype)
 
