@@ -56,7 +56,8 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     ring = _grow(hidden, RING)
     zero = torch.zeros((), device=video.device, dtype=video.dtype)
     ring_video = torch.where(ring[:, None], zero, video)
-    both = _sources(torch.cat([video, ring_video]), torch.cat([hidden, ring]), None if maps is None else maps.repeat(2, 1, 1, 1))
+    both = _sources(torch.cat([video, ring_video]), torch.cat([hidden, ring]),
+                    None if maps is None else maps.repeat(2, 1, 1, 1))
     (temporal, ring_temporal), (sourced, ring_sourced), (gap, _) = (value.chunk(2) for value in both)
     spatial, ring_spatial = membrane_fill(torch.cat([video, ring_video]), torch.cat([~hidden, ~ring])).chunk(2)
     scored = ring & ~hidden & ring_sourced
