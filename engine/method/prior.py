@@ -37,6 +37,7 @@ from .camera import as_maps, carry, warp_frames
 
 KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
 RING = 2  # pixels: the known pixels around the hidden ones on which the two guesses are scored
+EVEN_ERROR = 1e-6  # squared, network units: where both guesses predict the ring alike, the copy (it is sharp)
 RELAX_SWEEPS = 16  # per grid of the membrane fill: on bbb 10 scored 18.03 dB, 16 18.05, 40 18.25 at 2.5x the cost
 
 
@@ -51,7 +52,8 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     variance: both guesses are made again for the known pixels of a ring ``RING`` pixels wide
     around the hidden ones, hidden in turn (``ring``), and their squared errors there are spread
     into the hole (``membrane_fill``), so each hidden pixel weighs the two by how well each
-    predicted its neighbourhood. A frame with no sourced ring pixel keeps the copy."""
+    predicted its neighbourhood. A frame with no sourced ring pixel, and a pixel whose ring both
+    predict exactly, keep the copy."""
     maps = None if camera is None or video.shape[2] < 2 else as_maps(camera).to(video.device)
     ring = _grow(hidden, RING)
     zero = torch.zeros((), device=video.device, dtype=video.dtype)
@@ -64,7 +66,8 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     errors = torch.stack([(ring_temporal - video).square().sum(dim=1), (ring_spatial - video).square().sum(dim=1)], dim=1)
     errors = membrane_fill(torch.where(scored[:, None], errors, zero), scored)
     informed = scored.flatten(2).any(dim=2)[:, :, None, None]
-    weight = torch.where(informed, errors[:, 1] / (errors[:, 0] + errors[:, 1]).clamp_min(1e-12), torch.ones_like(gap))
+    copy_error, fill_error = errors[:, 0], errors[:, 1] + EVEN_ERROR
+    weight = torch.where(informed, fill_error / (copy_error + fill_error), torch.ones_like(gap))
     prior = torch.where(hidden[:, None], weight[:, None] * temporal + (1.0 - weight[:, None]) * spatial, video)
     filled = ~hidden | sourced
     if not bool(filled.all()):

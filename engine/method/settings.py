@@ -61,18 +61,21 @@ class Settings:
     # (``CentreFit.share``: the prior predicts the shot, as a still background revealed does),
     # else the network is free (a dynamic texture, whose stale reveals a correction copies while
     # a free network learns to regenerate them). 0 never corrects; 10 always does. Measured at the
-    # preview budget (plate resolution, seed 0; the share as the coarsest level measures it;
-    # 2026-12-01, before the membrane fill of engine/method/prior.py),
-    # with 0.2 against the main before it (never correcting), PSNR / SSIM:
-    #   bbb (share 0.11, corrects): still boxes 16.10 / 0.334 against 14.22 / 0.248 (Telea 17.67 /
-    #     0.393), moving blobs 19.83 / 0.749 against 19.86 / 0.673 (nearest-visible 20.77 / 0.763);
-    #   flicker (0.12, corrects, and loses): moving 30.73 / 0.935 against 33.25 / 0.954, still boxes
-    #     23.96 / 0.854 against 24.51 / 0.860: the share does not tell it from bbb;
-    #   cyclist (about 0.6) and waves (about 0.8) stay free: correcting scored 19.92 against 21.51 dB on
-    #     cyclist under moving blobs and 21.47 against 33.99 on waves.
+    # preview budget (plate resolution, seed 0, PSNR / SSIM; the share as the coarsest level
+    # measures it), 2026-12-05, with the prior that weighs its copy against the spatial fill:
+    #   cyclist (share 0.31-0.33) corrects at 0.45: moving blobs 25.82 / 0.827 against 22.31 /
+    #     0.729 free (nearest-visible 20.70 / 0.591), still boxes 20.38 / 0.653 against 18.74 /
+    #     0.581 (Telea 18.72 / 0.659);
+    #   waves (0.56-0.58) stays free: 35.22 / 0.960 under moving blobs, 30.25 / 0.926 under
+    #     still boxes (Telea 24.24 and 21.83 dB); a correction copied stale waves (21.5 against
+    #     34.0 dB with the copy-only prior before, 2026-12-01);
+    #   bbb (0.09) and flicker (0.05) correct at either threshold: bbb moving blobs 21.87 / 0.802
+    #     (nearest-visible 20.77 / 0.763), flicker moving blobs 33.86 / 0.972 (Telea 30.11).
+    # With the copy-only prior (2026-12-01) cyclist had to stay free (correcting 19.92 against
+    # 21.51 dB under moving blobs) and 0.2 was the threshold.
     # A better rule than one share (per kind of pixel, or from the trained network's own error)
     # is open work.
-    prior_trust: float = 0.2
+    prior_trust: float = 0.45
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
     # pixels and follows them (a camera whose measured motion does not explain the change between
