@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 from torch import nn
@@ -30,7 +30,7 @@ from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMea
 from .refinement import Refinement, Spread, build_centre, centre_fit
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
-from .training import CentreOf, train_interval
+from .training import CentreOf, Where, train_interval
 from .value_range import ValueRange
 
 CHECKPOINT_FORMAT = 1
@@ -214,11 +214,10 @@ def inpaint(
         offsets = None if motion is None or motion.still else motion.maps().to(torch_device)  # (T,2,3)
 
         def centre_at(clips: torch.Tensor, hidden: torch.Tensor, level_below: Optional[torch.Tensor],
-                      where: Tuple[slice, slice, slice] = (slice(None), slice(None), slice(None))) -> torch.Tensor:
-            frames, rows, cols = where
-            moved = None if offsets is None else crop_maps(offsets[frames], rows.start or 0, cols.start or 0)
-            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior,
-                                None if moved is None else moved[None].expand(len(clips), -1, -1, -1), trusted)
+                      wheres: Sequence[Where]) -> torch.Tensor:
+            moved = None if offsets is None else torch.stack([
+                crop_maps(offsets[frames], rows.start or 0, cols.start or 0) for frames, rows, cols in wheres])
+            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved, trusted)
 
         centre_of = centre_at
         if plan.trust > 0.0:
@@ -232,7 +231,8 @@ def inpaint(
             if level == 0 and progress is not None:
                 progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
         variants = settings.variants
-        centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below)
+        centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below,
+                           [(slice(None), slice(None), slice(None))] * variants)
     run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)
     if checkpoint is not None:
         saved = checkpoint.load()

@@ -8,7 +8,7 @@ sampling time, so the network learns when its guess can be trusted.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -19,9 +19,10 @@ from .settings import LevelPlan, Settings
 from .training_masks import random_training_mask
 
 StepCallback = Callable[[int, Optional[float]], None]  # (steps done, loss or None when not read)
-# (windows (B,3,T,H,W), hidden (B,T,H,W), the level below's windows or None, the windows' frames,
-# rows and columns of the shot: a camera's zoom is about the frame's centre) -> their centres.
-CentreOf = Callable[[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Tuple[slice, slice, slice]], torch.Tensor]
+Where = Tuple[slice, slice, slice]  # a window's frames, rows and columns of the shot
+# (windows (B,3,T,H,W), hidden (B,T,H,W), the level below's windows or None, each window's place
+# in the shot: a camera's zoom is about the frame's centre) -> their centres, built in one batch.
+CentreOf = Callable[[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Sequence[Where]], torch.Tensor]
 
 
 def training_loss(
@@ -68,25 +69,31 @@ def train_interval(
         reach = window // 2
         return min(max(offset(frames - window + 2 * reach) - reach, 0), frames - window)
 
-    def draw_window() -> Tuple[torch.Tensor, ...]:
-        """A window of the shot, its part of the hole, a fresh training mask OR that hole (or, for
-        ``plan.hidden_share`` of the windows, all of it hidden), and the window's centre (an
-        empty tensor for a network that is not centred)."""
+    def draw_window() -> Tuple[Where, torch.Tensor, torch.Tensor]:
+        """A window's place in the shot, its part of the hole and a fresh training mask OR that
+        hole (or, for ``plan.hidden_share`` of the windows, all of it hidden)."""
         start, top, left = window_start(), offset(height - crop_h), offset(width - crop_w)
         where = (slice(start, start + window), slice(top, top + crop_h), slice(left, left + crop_w))
         window_hole = hole[where]
         hidden = random_training_mask(generator, window, crop_h, crop_w, settings.max_train_mask_fraction) | window_hole
         if plan.hidden_share:  # drawn on the device, no host sync: as deep inside a hole larger than the crop
             hidden = hidden | (torch.rand((), generator=generator, device=device) < plan.hidden_share)
-        clip = video[(slice(None),) + where]
-        below = coarse[(slice(None),) + where][None] if coarse is not None else None
-        centre = centre_of(clip[None], hidden[None], below, where)[0] if centre_of is not None else video.new_zeros(0)
-        return clip, window_hole, hidden, centre
+        return where, window_hole, hidden
+
+    def draw_batch() -> Tuple[torch.Tensor, ...]:
+        """``settings.train_batch`` windows, their holes, hidden masks and centres (one batch
+        through the centre builder; an empty tensor for a network that is not centred)."""
+        wheres, holes, hidden = zip(*(draw_window() for _ in range(settings.train_batch)))
+        x0 = torch.stack([video[(slice(None),) + where] for where in wheres])
+        hidden = torch.stack(hidden)
+        below = None if coarse is None else torch.stack([coarse[(slice(None),) + where] for where in wheres])
+        centre = centre_of(x0, hidden, below, wheres) if centre_of is not None else video.new_zeros(0)
+        return x0, torch.stack(holes), hidden, centre
 
     model.train()
     batch = settings.train_batch
     for step in range(1, plan.train_steps + 1):
-        x0, window_hole, hidden, centre = (torch.stack(parts) for parts in zip(*(draw_window() for _ in range(batch))))
+        x0, window_hole, hidden, centre = draw_batch()
         t = torch.randint(lowest, highest + 1, (batch,), generator=generator, device=device)
         noise = torch.randn(x0.shape, generator=generator, device=device)
         loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise, centre if centre_of is not None else None)

@@ -66,8 +66,8 @@ def hidden_windows(settings: Settings, level: int) -> list:
     video, hole, _, _ = windows(1)
     seen = []
 
-    def centre_of(clips, hidden, below, where):
-        seen.append(hidden[0].clone())
+    def centre_of(clips, hidden, below, wheres):
+        seen.extend(window.clone() for window in hidden)
         return torch.zeros(len(clips), 4, *hidden.shape[1:])
 
     train_interval(model, torch.optim.Adam(model.parameters()), diffusion.linear_schedule(1000), video[0], hole[0],
