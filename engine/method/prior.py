@@ -28,7 +28,7 @@ batch, the frames and the pixels, on the tensors' device.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +37,7 @@ from .camera import as_maps, carry, warp_frames
 
 KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
 RING = 2  # pixels: the known pixels around the hidden ones on which the two guesses are scored
+SCAN_PIXELS = 1 << 16  # a moving camera's source search warps about this many pixels at once, nearest frames first
 EVEN_ERROR = 1e-6  # squared, network units: where both guesses predict the ring alike, the copy (it is sharp)
 RELAX_SWEEPS = 16  # per grid of the membrane fill: on bbb 10 scored 18.03 dB, 16 18.05, 40 18.25 at 2.5x the cost
 
@@ -124,23 +125,50 @@ def _still_sources(video: torch.Tensor, hidden: torch.Tensor) -> Sources:
 
 
 def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tensor, target: int) -> Sources:
-    """Frame ``target``'s sources: every frame read where the camera has carried each of its
+    """Frame ``target``'s sources: the other frames read where the camera has carried each of its
     pixels (``maps`` (B,T,2,3), each frame's from the first), visible when that read is inside
-    the frame and of known pixels only."""
-    batch, channels, frames, height, width = video.shape
-    carried = carry(maps, target).reshape(batch * frames, 2, 3)
-    stack = torch.cat([video, (~hidden)[:, None].to(video.dtype)], dim=1).permute(0, 2, 1, 3, 4)
-    read, inside = warp_frames(stack.reshape(batch * frames, channels + 1, height, width), carried)
-    read = read.reshape(batch, frames, channels + 1, height, width)
-    inside = inside.reshape(batch, frames, height, width)
-    visible = (read[:, :, channels] >= KNOWN_WEIGHT) & (inside > 0)
-    visible[:, target] = ~hidden[:, target]
-    index = torch.arange(frames, device=video.device).view(1, frames, 1, 1)
-    before = torch.where(visible & (index <= target), index, torch.full_like(index, -1)).amax(dim=1)
-    after = torch.where(visible & (index >= target), index, torch.full_like(index, frames)).amin(dim=1)
-    colours = read[:, :, :channels].permute(0, 2, 1, 3, 4)  # (B,3,T,H,W)
-    value_before = _take_frames(colours, before.clamp(0, frames - 1)[:, None])[:, :, 0]
-    value_after = _take_frames(colours, after.clamp(0, frames - 1)[:, None])[:, :, 0]
+    the frame and of known pixels only. Each side is searched nearest frame first and stops once
+    every hidden pixel of the target has its source there: a small hole is seen again within a
+    few frames, and most frames of a large shot are never warped. Frames are warped
+    ``SCAN_PIXELS`` at a time (a small shot's all at once)."""
+    channels, frames = video.shape[1], video.shape[2]
+    carried = carry(maps, target)
+    stack = torch.cat([video, (~hidden)[:, None].to(video.dtype)], dim=1)
+    needed = hidden[:, target]
+    order = [target] + list(range(target - 1, -1, -1)) + list(range(target + 1, frames))
+    per_read = max(1, SCAN_PIXELS // (video.shape[0] * video.shape[-2] * video.shape[-1]))
+    reads: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def read(frame: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Frame ``frame`` read where the target's pixels went: visible (B,H,W), colours (B,C,H,W)
+        (warped with the next frames of ``order``)."""
+        if frame not in reads:
+            at = order.index(frame)
+            chosen = order[at:at + per_read]
+            batch, count = stack.shape[0], len(chosen)
+            moved = stack[:, :, chosen].transpose(1, 2).reshape(batch * count, channels + 1, *stack.shape[-2:])
+            values, inside = warp_frames(moved, carried[:, chosen].reshape(batch * count, 2, 3))
+            values, inside = values.unflatten(0, (batch, count)), inside.unflatten(0, (batch, count))
+            for offset, chosen_frame in enumerate(chosen):
+                visible = (values[:, offset, channels] >= KNOWN_WEIGHT) & (inside[:, offset] > 0)
+                reads[chosen_frame] = (~needed if chosen_frame == target else visible, values[:, offset, :channels])
+        return reads[frame]
+
+    seen, colours = read(target)
+    start = torch.where(seen[:, None], colours, torch.zeros((), device=video.device, dtype=video.dtype))
+
+    def nearest(step: int, missing: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The nearest frame on one side (``step`` -1 or 1) showing each pixel (``missing``: none) and its colour there."""
+        found, index, value, frame = seen, torch.where(seen, target, missing), start, target + step
+        while 0 <= frame < frames and bool((needed & ~found).any()):
+            visible, colour = read(frame)
+            first = visible & ~found
+            index = torch.where(first, frame, index)
+            value = torch.where(first[:, None], colour, value)
+            found, frame = found | visible, frame + step
+        return index, value
+
+    (before, value_before), (after, value_after) = nearest(-1, -1), nearest(1, frames)
     return _between(torch.full_like(before, target), before, after, frames, value_before, value_after)
 
 
