@@ -51,7 +51,7 @@ def inpaint_levels(
                              level=level, levels=len(stacks), motion=moved)
             continue
         rows, cols = finer_window(hole, settings.tile_size)
-        coarse = upscale_video(result.variants, tuple(video.shape[-2:]))[..., rows, cols]
+        coarse = upscale_video(result.variants, tuple(video.shape[-2:]))[..., rows, cols].clone()  # frees the rest
         below_factor = video.shape[-1] / stacks[level - 1][0].shape[-1]
         window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
                          acceleration, coarse=coarse, level=level, levels=len(stacks), below_factor=below_factor,

@@ -39,6 +39,7 @@ KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
 RING = 2  # pixels: the known pixels around the hidden ones on which the two guesses are scored
 SCAN_PIXELS = 1 << 16  # a moving camera's source search warps about this many pixels at once, nearest frames first
 EVEN_ERROR = 1e-6  # squared, network units: where both guesses predict the ring alike, the copy (it is sharp)
+FILL_PIXELS = 1 << 20  # the membrane fill solves about this many pixels at once (bounds its memory)
 RELAX_SWEEPS = 16  # per grid of the membrane fill: on bbb 10 scored 18.03 dB, 16 18.05, 40 18.25 at 2.5x the cost
 
 
@@ -141,7 +142,7 @@ def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tenso
 
     def read(frame: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Frame ``frame`` read where the target's pixels went: visible (B,H,W), colours (B,C,H,W)
-        (warped with the next frames of ``order``)."""
+        (warped with the next frames of ``order``, which wait for their turn)."""
         if frame not in reads:
             at = order.index(frame)
             chosen = order[at:at + per_read]
@@ -152,7 +153,7 @@ def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tenso
             for offset, chosen_frame in enumerate(chosen):
                 visible = (values[:, offset, channels] >= KNOWN_WEIGHT) & (inside[:, offset] > 0)
                 reads[chosen_frame] = (~needed if chosen_frame == target else visible, values[:, offset, :channels])
-        return reads[frame]
+        return reads.pop(frame)  # each frame is used once: memory holds one read, not the shot's
 
     seen, colours = read(target)
     start = torch.where(seen[:, None], colours, torch.zeros((), device=video.device, dtype=video.dtype))
@@ -191,6 +192,15 @@ def membrane_fill(video: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     batch, channels, frames, height, width = video.shape
     colour = video.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
     weight = known.reshape(batch * frames, 1, height, width).to(video.dtype)
+    per_fill = max(1, FILL_PIXELS // (height * width))  # images at once: each is filled alone
+    filled = torch.cat([_membrane(colour[first:first + per_fill], weight[first:first + per_fill])
+                        for first in range(0, batch * frames, per_fill)])
+    filled = filled.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
+    return torch.where(known[:, None], video, filled)
+
+
+def _membrane(colour: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``membrane_fill`` of images (N,C,H,W) whose known pixels have ``weight`` (N,1,H,W) 1."""
     pyramid = [(colour * weight, weight)]
     while max(pyramid[-1][0].shape[-2:]) > 1:
         total, weight = pyramid[-1]
@@ -209,8 +219,7 @@ def membrane_fill(video: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
             for _ in range(RELAX_SWEEPS):
                 part = torch.where(fixed_part, mean_part, _neighbour_mean(part))
             filled[..., rows, cols] = part
-    filled = filled.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
-    return torch.where(known[:, None], video, filled)
+    return filled
 
 
 def _free_box(fixed: torch.Tensor) -> Optional[Tuple[slice, slice]]:
