@@ -87,3 +87,22 @@ def test_a_place_that_changes_every_frame_takes_the_smooth_fill_not_a_stale_copy
     inside = hidden[:, None].expand_as(video)
     assert bool((reach[:, :, 1:][hidden[:, None, 1:]] > 0).all())  # a copy existed for these pixels
     assert float((prior - video)[inside].abs().max()) < 0.05
+
+
+def test_the_prior_is_the_same_whether_its_work_is_done_all_at_once_or_piece_by_piece(monkeypatch):
+    """The membrane fill in pieces of frames and a moving camera's search a frame at a time only
+    bound memory and time: the prior comes out bit-identical."""
+    from infusion.engine.method import prior as module
+    from infusion.engine.method.training_masks import random_training_mask
+    torch.manual_seed(0)
+    video = torch.rand(2, 3, 6, 20, 28) * 2 - 1
+    generator = torch.Generator().manual_seed(3)
+    hidden = torch.stack([random_training_mask(generator, 6, 20, 28, 0.5) for _ in range(2)])
+    camera = torch.zeros(2, 6, 2)
+    camera[..., 1] = torch.arange(6, dtype=torch.float32) * 1.5  # a pan of 1.5 px a frame
+    whole = [reveal_prior(video, hidden, offsets) for offsets in (None, camera)]
+    monkeypatch.setattr(module, "FILL_PIXELS", 1)
+    monkeypatch.setattr(module, "SCAN_PIXELS", 1)
+    pieces = [reveal_prior(video, hidden, offsets) for offsets in (None, camera)]
+    for expected, got in zip(whole, pieces):
+        assert all(torch.equal(a, b) for a, b in zip(expected, got))
