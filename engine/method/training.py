@@ -58,6 +58,7 @@ def train_interval(
     plan = plan or settings.level_plan(0)
     device = video.device
     _, frames, height, width = video.shape
+    batch = settings.train_batch
     window, crop_h, crop_w = settings.training_window(frames, height, width, plan.train_crop)
 
     def offset(limit: int) -> int:
@@ -80,23 +81,22 @@ def train_interval(
             hidden = hidden | (torch.rand((), generator=generator, device=device) < plan.hidden_share)
         return where, window_hole, hidden
 
-    def draw_batch() -> Tuple[torch.Tensor, ...]:
-        """``settings.train_batch`` windows, their holes, hidden masks and centres (one batch
-        through the centre builder; an empty tensor for a network that is not centred)."""
-        wheres, holes, hidden = zip(*(draw_window() for _ in range(settings.train_batch)))
+    def draw_batch() -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+        """``batch`` windows, their holes, hidden masks and centres (one batch through the centre
+        builder; None for a network that is not centred)."""
+        wheres, holes, hidden = zip(*(draw_window() for _ in range(batch)))
         x0 = torch.stack([video[(slice(None),) + where] for where in wheres])
         hidden = torch.stack(hidden)
         below = None if coarse is None else torch.stack([coarse[(slice(None),) + where] for where in wheres])
-        centre = centre_of(x0, hidden, below, wheres) if centre_of is not None else video.new_zeros(0)
+        centre = centre_of(x0, hidden, below, wheres) if centre_of is not None else None
         return x0, torch.stack(holes), hidden, centre
 
     model.train()
-    batch = settings.train_batch
     for step in range(1, plan.train_steps + 1):
         x0, window_hole, hidden, centre = draw_batch()
         t = torch.randint(lowest, highest + 1, (batch,), generator=generator, device=device)
         noise = torch.randn(x0.shape, generator=generator, device=device)
-        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise, centre if centre_of is not None else None)
+        loss = training_loss(model, schedule, x0, window_hole, hidden, t, noise, centre)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
