@@ -223,7 +223,8 @@ def inpaint(
         if plan.trust > 0.0:
             spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
             fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
-                             settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets, trusted)
+                             settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets, trusted,
+                             plan.fit_frames)
             if fit.share < plan.trust:
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * copied * fit.spread[1])

@@ -143,25 +143,32 @@ class CentreFit(NamedTuple):
 
 def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Tensor], generator: torch.Generator,
                max_fraction: float, below_factor: float = 1.0, prior: bool = True,
-               offsets: Optional[torch.Tensor] = None, trusted: bool = False) -> CentreFit:
+               offsets: Optional[torch.Tensor] = None, trusted: bool = False, window: int = 0) -> CentreFit:
     """The fit of ``video`` (3,T,H,W) to its centre on known pixels that training masks hide
     (``SPREAD_MASKS`` of them, drawn from ``generator``), split by whether the centre has a
     temporal source there; ``below`` (3,T,H,W), ``below_factor``, ``prior``, ``offsets``
-    (T,2,3) or (T,2) and ``trusted`` as for ``build_centre``. A kind with no such pixel takes the other's spread,
-    and MIN_DETAIL when there are none at all."""
+    (T,2,3) or (T,2) and ``trusted`` as for ``build_centre``. With ``window`` > 0 each mask
+    covers that many consecutive frames, drawn at random, whose centre looks only at them (as a
+    training window's does; the cost of a fit follows it), else the whole shot. A kind with no
+    such pixel takes the other's spread, and MIN_DETAIL when there are none at all."""
     frames, height, width = hole.shape
+    length = min(window or frames, frames)
     squares = torch.zeros(2, dtype=torch.float64)
     counts = torch.zeros(2, dtype=torch.float64)
     flat = torch.zeros((), dtype=torch.float64)
     mean = video[:, ~hole].double().mean(dim=1) if bool((~hole).any()) else torch.zeros(video.shape[0], dtype=torch.float64)
     for _ in range(SPREAD_MASKS):
-        hidden = random_training_mask(generator, frames, height, width, max_fraction) | hole
-        centre = build_centre(video[None], hidden[None], None if below is None else below[None], below_factor, prior,
-                              None if offsets is None else offsets[None], trusted)[0]
-        scored = hidden & ~hole
+        start = int(torch.randint(0, frames - length + 1, (1,), generator=generator, device=generator.device)) \
+            if length < frames else 0
+        span = slice(start, start + length)
+        clip, clip_hole = video[:, span], hole[span]
+        hidden = random_training_mask(generator, length, height, width, max_fraction) | clip_hole
+        centre = build_centre(clip[None], hidden[None], None if below is None else below[None, :, span], below_factor,
+                              prior, None if offsets is None else offsets[None, span], trusted)[0]
+        scored = hidden & ~clip_hole
         sourced = centre[VIDEO_CHANNELS] > 0
-        error = (video - centre[:VIDEO_CHANNELS]).double().square().sum(dim=0)
-        flat += (video[:, scored].double() - mean[:, None]).square().sum()
+        error = (clip - centre[:VIDEO_CHANNELS]).double().square().sum(dim=0)
+        flat += (clip[:, scored].double() - mean[:, None]).square().sum()
         for kind, where in enumerate((scored & ~sourced, scored & sourced)):
             squares[kind] += error[where].sum()
             counts[kind] += where.sum() * video.shape[0]

@@ -181,10 +181,10 @@ class Settings:
         if level == 0:
             return LevelPlan(self.diffusion_steps, self.intervals, self.train_steps, self.sample_steps, False,
                              self.reveal_prior, self.prior_trust if self.reveal_prior else 0.0, self.train_crop, 0, 0,
-                             0.0, 1.0)
+                             0.0, 1.0, 0)
         return LevelPlan(self.refine_steps, self.refine_intervals, self.refine_train_steps, self.refine_sample_steps,
                          True, True, math.inf, self.train_crop or self.tile_size, self.tile_size, self.tile_overlap,
-                         self.refine_hidden_share, self.refine_copy_detail)
+                         self.refine_hidden_share, self.refine_copy_detail, self.window_frames)
 
     def training_window(self, frames: int, height: int, width: int, crop: Optional[int] = None) -> Tuple[int, int, int]:
         """(frames, height, width) of one training window on a shot of this size: the window
@@ -228,7 +228,11 @@ class LevelPlan:
     crops); tile_size 0: sample the whole frame at once; hidden_share: the share of training
     windows hidden whole; copy_detail: when the level copies its prior, the spread where the
     centre was copied from another frame, as a fraction of the one measured there (before
-    ``refine_detail``)."""
+    ``refine_detail``); fit_frames: the frames each mask of the centre's fit covers
+    (refinement.py, ``centre_fit``; 0 the whole shot). The coarsest level fits on the whole
+    shot (its share decides whether it corrects the prior, and ``prior_trust`` was set so; at the
+    working size it costs a second); a finer level on training windows' length, as it trains:
+    four whole-window priors at the plate's size were a fifth of a preview run."""
 
     chain_steps: int
     intervals: int
@@ -242,6 +246,7 @@ class LevelPlan:
     tile_overlap: int
     hidden_share: float
     copy_detail: float
+    fit_frames: int
 
 
 def describe_differences(saved: Dict[str, Any], current: "Settings") -> Optional[str]:

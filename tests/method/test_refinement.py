@@ -135,3 +135,17 @@ def test_an_untrained_centred_network_corrects_nothing():
     condition = torch.randn(1, network.condition_channels, 2, 8, 8)
     assert bool((network(x_t, condition, torch.tensor([10])) == 0).all())
     assert not bool((UNet3D(levels=2, channels=4)(x_t, condition[:, :4], torch.tensor([10])) == 0).all())
+
+def test_a_fit_on_windows_of_frames_reads_only_their_frames_and_agrees_with_the_whole_shot_at_full_length():
+    """Each mask covers a random run of ``window`` frames and the centre looks only at them: a
+    still background revealed in another frame of the shot but outside every window of one frame
+    has no temporal source there; a window as long as the shot is the whole-shot fit, draw for draw."""
+    generator = torch.Generator().manual_seed(0)
+    frame = torch.rand(3, 1, 16, 16, generator=generator) * 2 - 1
+    video = frame.expand(3, 6, 16, 16).contiguous()
+    hole = torch.zeros(6, 16, 16, dtype=torch.bool)
+    whole = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5)
+    assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=6) == whole
+    assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=9) == whole
+    unsourced, sourced = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=1).spread
+    assert sourced == unsourced > 0.1  # one frame: nothing copied, the spatial fill's error alone
