@@ -136,6 +136,7 @@ def test_an_untrained_centred_network_corrects_nothing():
     assert bool((network(x_t, condition, torch.tensor([10])) == 0).all())
     assert not bool((UNet3D(levels=2, channels=4)(x_t, condition[:, :4], torch.tensor([10])) == 0).all())
 
+
 def test_a_fit_on_windows_of_frames_reads_only_their_frames_and_agrees_with_the_whole_shot_at_full_length():
     """Each mask covers a random run of ``window`` frames and the centre looks only at them: a
     still background revealed in another frame of the shot but outside every window of one frame
