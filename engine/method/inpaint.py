@@ -27,6 +27,7 @@ from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMeasured, StepProgress
+from .averaging import WeightAverage
 from .refinement import Refinement, Spread, build_centre, centre_fit
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
@@ -105,7 +106,9 @@ class Run:
             if spread is not None:
                 self.model.zero_output()
         self.model.to(device)
+        self.average = WeightAverage(self.model, settings.ema_decay) if settings.ema_decay > 0.0 else None
         self.network: nn.Module = acceleration.wrap(self.model)  # the same parameters, run the fast way
+        self.sampler: nn.Module = self.network if self.average is None else acceleration.wrap(self.average.module)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
         self.train_generator = torch.Generator(device=device).manual_seed(seed)
         self.variant_generators = [
@@ -115,6 +118,7 @@ class Run:
         self.x_t = torch.stack([torch.randn(shape, generator=g, device=device) for g in self.variant_generators])
         if spread is not None:  # x0 as a correction of the centre
             self.network = Refinement(self.network, schedule, spread)
+            self.sampler = Refinement(self.sampler, schedule, spread) if self.average is not None else self.network
         if start is not None:  # a finer level: from the level below, partly noised
             first = settings.level_plan(level).chain_steps - 1
             self.x_t = diffusion.q_sample(schedule, start, torch.full((len(start),), first, device=device), self.x_t)
@@ -128,6 +132,7 @@ class Run:
             "finished_intervals": self.finished_intervals,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "average": None if self.average is None else self.average.state_dict(),
             "x_t": self.x_t.detach().cpu(),
             "train_generator": self.train_generator.get_state(),
             "variant_generators": [g.get_state() for g in self.variant_generators],
@@ -143,6 +148,8 @@ class Run:
             raise ValueError(f"checkpoint {source} belongs to another shot or matte; use another work dir")
         self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
+        if self.average is not None:
+            self.average.load_state_dict(saved["average"])
         self.x_t = saved["x_t"].to(self.device)
         self.train_generator.set_state(saved["train_generator"])
         for generator, state in zip(self.variant_generators, saved["variant_generators"]):
@@ -217,14 +224,15 @@ def inpaint(
                       wheres: Sequence[Where]) -> torch.Tensor:
             moved = None if offsets is None else torch.stack([
                 crop_maps(offsets[frames], rows.start or 0, cols.start or 0) for frames, rows, cols in wheres])
-            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved, trusted)
+            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved, trusted,
+                                settings.refine_clone)
 
         centre_of = centre_at
         if plan.trust > 0.0:
             spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
             fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
                              settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets, trusted,
-                             plan.fit_frames)
+                             plan.fit_frames, settings.refine_clone)
             if fit.share < plan.trust:
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * copied * fit.spread[1])
@@ -256,12 +264,12 @@ def inpaint(
         train_interval(
             run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
             on_step=lambda step, loss: report("train", interval, step, plan.train_steps, loss),
-            plan=plan, coarse=None if below is None else below[0], centre_of=centre_of,
+            plan=plan, coarse=None if below is None else below[0], centre_of=centre_of, average=run.average,
         )
         timesteps = diffusion.interval_timesteps(highest, lowest, plan.sample_steps)
         clock.mark()
         run.x_t, estimate = sample_steps(
-            run.network, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
+            run.sampler, schedule, run.x_t, video, hole, timesteps, lowest - 1, run.variant_generators,
             settings.chunk_frames, settings.chunk_overlap,
             on_step=lambda step: report("sample", interval, step, len(timesteps), None),
             centre=centre, tile=plan.tile_size, tile_overlap=plan.tile_overlap,

@@ -77,3 +77,14 @@ def upscale_video(video: torch.Tensor, shape: Shape) -> torch.Tensor:
     flat = video.reshape(-1, channels, frames, height, width).permute(0, 2, 1, 3, 4).reshape(-1, channels, height, width)
     scaled = F.interpolate(flat, size=shape, mode="bilinear", align_corners=False)
     return scaled.reshape(-1, frames, channels, *shape).permute(0, 2, 1, 3, 4).reshape(*lead, channels, frames, *shape)
+
+
+def degrade(video: torch.Tensor, factor: float) -> torch.Tensor:
+    """(B,C,T,H,W) as a level ``factor`` times smaller delivers it: scaled down, then back up."""
+    batch, channels, frames, height, width = video.shape
+    if factor <= 1.0:
+        return video
+    small = (max(1, round(height / factor)), max(1, round(width / factor)))
+    flat = video.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
+    down = resize(flat, small).reshape(batch, frames, channels, *small).permute(0, 2, 1, 3, 4)
+    return upscale_video(down, (height, width))

@@ -32,7 +32,8 @@ from torch import nn
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
 from .prior import reveal_prior
-from .pyramid import resize, upscale_video
+from .pyramid import degrade
+from .texture import donor_detail
 from .training_masks import random_training_mask
 
 MIN_DETAIL = 0.01  # a flat shot still gets a little grain, never a division by zero
@@ -47,20 +48,24 @@ Spread = Tuple[float, float]  # (where the centre has no temporal source, where 
 
 def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torch.Tensor] = None,
                  below_factor: float = 1.0, prior: bool = True, offsets: Optional[torch.Tensor] = None,
-                 trusted: bool = False) -> torch.Tensor:
+                 trusted: bool = False, clone: float = 0.0) -> torch.Tensor:
     """The centre (B, CENTRE_CHANNELS, T, H, W) of ``video`` (B,3,T,H,W) where ``hidden``
     (B,T,H,W), with the reach of the reveal prior (zero without ``prior``). At the coarsest level
     (``below`` None) the prior itself; at a finer one ``below`` (B,3,T,H,W, the level below,
     upsampled; ``below_factor`` times smaller than this level) sharpened by the prior where it
     agrees with it, or wherever it was copied when ``trusted`` (``_sharpen``). ``offsets``: the
     camera's (engine/method/camera.py), each frame's map (B,T,2,3) or, for a pan alone, offset
-    (B,T,2); None for a still camera. Nothing hidden is read."""
+    (B,T,2); None for a still camera. ``clone``: at a finer level, pixels the shot never reveals
+    get up to this much of the detail of a nearby patch (engine/method/texture.py). Nothing hidden is read."""
     if not prior:
         return torch.cat([below, torch.zeros_like(below[:, :1])], dim=1)
-    guess, reach = reveal_prior(torch.where(hidden[:, None], torch.zeros((), device=video.device), video), hidden, offsets)
+    known = torch.where(hidden[:, None], torch.zeros((), device=video.device), video)
+    guess, reach = reveal_prior(known, hidden, offsets)
     if below is not None:
         seen = (~hidden).flatten(2).any(dim=2)[:, None, :, None, None] | (reach > 0)  # a frame the prior can fill
         guess = _sharpen(guess, seen, reach > 0, below, below_factor, trusted)
+        if clone > 0.0:
+            guess = guess + donor_detail(known, hidden, hidden & (reach[:, 0] == 0), below_factor, clone)
     return torch.cat([guess, reach], dim=1)
 
 
@@ -98,17 +103,6 @@ def _sharpen(prior: torch.Tensor, seen: torch.Tensor, copied: torch.Tensor, belo
     return weight * prior + (1.0 - weight) * below
 
 
-def degrade(video: torch.Tensor, factor: float) -> torch.Tensor:
-    """(B,C,T,H,W) as a level ``factor`` times smaller delivers it: scaled down, then back up."""
-    batch, channels, frames, height, width = video.shape
-    if factor <= 1.0:
-        return video
-    small = (max(1, round(height / factor)), max(1, round(width / factor)))
-    flat = video.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
-    down = resize(flat, small).reshape(batch, frames, channels, *small).permute(0, 2, 1, 3, 4)
-    return upscale_video(down, (height, width))
-
-
 class Refinement(nn.Module):
     """Calls ``network`` like the U-Net, (x_t, condition, t) -> x0, for a centred network."""
 
@@ -143,11 +137,12 @@ class CentreFit(NamedTuple):
 
 def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Tensor], generator: torch.Generator,
                max_fraction: float, below_factor: float = 1.0, prior: bool = True,
-               offsets: Optional[torch.Tensor] = None, trusted: bool = False, window: int = 0) -> CentreFit:
+               offsets: Optional[torch.Tensor] = None, trusted: bool = False, window: int = 0,
+               clone: float = 0.0) -> CentreFit:
     """The fit of ``video`` (3,T,H,W) to its centre on known pixels that training masks hide
     (``SPREAD_MASKS`` of them, drawn from ``generator``), split by whether the centre has a
     temporal source there; ``below`` (3,T,H,W), ``below_factor``, ``prior``, ``offsets``
-    (T,2,3) or (T,2) and ``trusted`` as for ``build_centre``. With ``window`` > 0 each mask
+    (T,2,3) or (T,2), ``trusted`` and ``clone`` as for ``build_centre``. With ``window`` > 0 each mask
     covers that many consecutive frames, drawn at random, whose centre looks only at them (as a
     training window's does; the cost of a fit follows it), else the whole shot. A kind with no
     such pixel takes the other's spread, and MIN_DETAIL when there are none at all."""
@@ -164,7 +159,7 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
         clip, clip_hole = video[:, span], hole[span]
         hidden = random_training_mask(generator, length, height, width, max_fraction) | clip_hole
         centre = build_centre(clip[None], hidden[None], None if below is None else below[None, :, span], below_factor,
-                              prior, None if offsets is None else offsets[None, span], trusted)[0]
+                              prior, None if offsets is None else offsets[None, span], trusted, clone)[0]
         scored = hidden & ~clip_hole
         sourced = centre[VIDEO_CHANNELS] > 0
         error = (clip - centre[:VIDEO_CHANNELS]).double().square().sum(dim=0)

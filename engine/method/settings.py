@@ -39,6 +39,9 @@ class Settings:
     # costs little more than the all-zero twin that a batch of one carries (engine/method/acceleration.py).
     train_batch: int = 1
     learning_rate: float = 1e-4
+    # Sampling reads an exponential moving average of the weights with this decay per training
+    # step (engine/method/averaging.py); 0 samples with the trained weights themselves.
+    ema_decay: float = 0.0
     max_train_mask_fraction: float = 0.5
 
     # Sampling (engine/method/sampling.py).
@@ -104,6 +107,10 @@ class Settings:
     # of it doubled the fill's detail against the truth's (bbb under moving blobs: 2.24 at 1,
     # 1.56 at 0.3). Cut where the centre is the level below (cyclist), it lost 0.7 dB.
     refine_copy_detail: float = 0.3
+    # A finer level's centre, where the shot never reveals the place, gets this much of the detail
+    # of a nearby patch of the shot (a clone brush: engine/method/texture.py) on top of the level
+    # below; 0 none.
+    refine_clone: float = 0.0
     # The share of a finer level's training windows hidden whole. A finer level trains on small
     # crops whose random masks always leave known pixels near; deep inside a hole larger than a
     # crop it sees none, and a network never trained so there drifted in colour (a cyan disc
@@ -150,6 +157,10 @@ class Settings:
                             "refine_train_steps must not be negative")
         if not 0.0 <= self.refine_hidden_share < 1.0:
             problems.append("refine_hidden_share must lie in [0, 1)")
+        if not 0.0 <= self.ema_decay < 1.0:
+            problems.append("ema_decay must lie in [0, 1)")
+        if not 0.0 <= self.refine_clone <= 1.0:
+            problems.append("refine_clone must lie in [0, 1]")
         if not 0.0 < self.refine_detail <= 4.0 or not 0.0 < self.refine_copy_detail <= 1.0:
             problems.append("refine_detail must lie in (0, 4] and refine_copy_detail in (0, 1]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:

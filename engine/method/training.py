@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from .averaging import WeightAverage
 from .diffusion import Schedule, q_sample
 from .sampling import build_condition
 from .settings import LevelPlan, Settings
@@ -46,14 +47,15 @@ def train_interval(
     model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, video: torch.Tensor,
     hole: torch.Tensor, settings: Settings, lowest: int, highest: int, generator: torch.Generator,
     on_step: Optional[StepCallback] = None, plan: Optional[LevelPlan] = None, coarse: Optional[torch.Tensor] = None,
-    centre_of: Optional[CentreOf] = None,
+    centre_of: Optional[CentreOf] = None, average: Optional[WeightAverage] = None,
 ) -> None:
     """Train on steps t in [lowest, highest] for ``plan.train_steps`` steps (the coarsest level's
     plan by default) of ``settings.train_batch`` windows each.
 
     video (3,T,H,W) has the hole zeroed; coarse (3,T,H,W), for a conditioned level, is the level
     below upsampled and is cropped with every window; ``centre_of``, for a centred network, builds
-    each window's centre (engine/method/refinement.py); every random draw comes from ``generator``.
+    each window's centre (engine/method/refinement.py); ``average``, when given, follows the
+    weights after every step; every random draw comes from ``generator``.
     """
     plan = plan or settings.level_plan(0)
     device = video.device
@@ -100,6 +102,8 @@ def train_interval(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average is not None:
+            average.update()
         if on_step is not None:
             read = step % settings.log_every == 0 or step == plan.train_steps
             on_step(step, float(loss.detach()) if read else None)

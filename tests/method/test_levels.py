@@ -86,9 +86,11 @@ class Stop(Exception):
     pass
 
 
-def test_a_run_stopped_inside_a_finer_level_resumes_there_bit_identical(tmp_path):
+@pytest.mark.parametrize("settings", [SETTINGS, SETTINGS.replace(ema_decay=0.9, refine_clone=1.0)],
+                         ids=["trained weights", "averaged weights and cloned detail"])
+def test_a_run_stopped_inside_a_finer_level_resumes_there_bit_identical(tmp_path, settings):
     video, hole = tiny_shot(height=32, width=32)
-    stacks = stacks_of(video, hole)
+    stacks = stacks_of(video, hole, settings)
 
     def checkpoints(level):
         return CheckpointFile(tmp_path / f"level{level}.pt")
@@ -97,12 +99,12 @@ def test_a_run_stopped_inside_a_finer_level_resumes_there_bit_identical(tmp_path
         if isinstance(event, IntervalFinished) and event.level == 1:
             raise Stop()
 
-    uninterrupted = inpaint_levels(stacks, SETTINGS).variants
+    uninterrupted = inpaint_levels(stacks, settings).variants
     with pytest.raises(Stop):
-        inpaint_levels(stacks, SETTINGS, checkpoints=checkpoints, progress=stop_in_level_one)
+        inpaint_levels(stacks, settings, checkpoints=checkpoints, progress=stop_in_level_one)
     assert load_checkpoint(tmp_path / "level1.pt")["finished_intervals"] == 1
     resumed_steps = []
-    resumed = inpaint_levels(stacks, SETTINGS, checkpoints=checkpoints,
+    resumed = inpaint_levels(stacks, settings, checkpoints=checkpoints,
                              progress=lambda e: resumed_steps.append(e) if isinstance(e, StepProgress) else None)
     assert torch.equal(resumed.variants, uninterrupted)
     assert {(e.level, e.interval) for e in resumed_steps} == {(1, 1)}  # only what was left

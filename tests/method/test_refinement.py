@@ -4,8 +4,9 @@ import math
 import torch
 
 from infusion.engine.method.diffusion import linear_schedule
+from infusion.engine.method.pyramid import degrade
 from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement, build_centre,
-                                               centre_fit, degrade)
+                                               centre_fit)
 
 
 class Silent(torch.nn.Module):

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from infusion.engine.method import diffusion
+from infusion.engine.method.averaging import WeightAverage
 from infusion.engine.method.model import UNet3D
 from infusion.engine.method.settings import Settings
 from infusion.engine.method.training import train_interval, training_loss
@@ -83,3 +84,17 @@ def test_a_finer_level_trains_a_share_of_its_windows_hidden_whole_and_the_coarse
     assert 4 <= sum(finer) <= 18  # about a quarter of 40
     assert not any(mask.all() for mask in hidden_windows(settings, 0))
     assert not any(mask.all() for mask in hidden_windows(settings.replace(refine_hidden_share=0.0), 1))
+
+
+def test_the_weight_average_follows_the_weights_at_its_ramped_decay():
+    source = torch.nn.Linear(2, 1)
+    average = WeightAverage(source, decay=0.9)
+    start = source.weight.detach().clone()
+    with torch.no_grad():
+        source.weight.add_(1.0)
+    average.update()  # the first update's decay is 1 / 10
+    assert torch.allclose(average.module.weight, start + 0.9)
+    for _ in range(200):
+        average.update()
+    assert torch.allclose(average.module.weight, source.weight)  # the decay is capped, the average converges
+    assert not average.module.weight.requires_grad

@@ -1,0 +1,55 @@
+"""The clone brush: the detail of a nearby patch for pixels the shot never reveals."""
+import math
+
+import torch
+
+from infusion.engine.method.pyramid import degrade
+from infusion.engine.method.refinement import build_centre
+from infusion.engine.method.texture import donor_detail
+
+PERIOD = 16  # pixels: a texture that repeats at one of the clone's offsets
+
+
+def stripes(frames: int = 4, height: int = 48, width: int = 96) -> torch.Tensor:
+    """(1,3,T,H,W) vertical stripes of period ``PERIOD`` that drift one pixel a frame."""
+    x = torch.arange(width, dtype=torch.float32)[None, None, :] + torch.arange(frames, dtype=torch.float32)[:, None, None]
+    wave = torch.sin(2 * math.pi * x / PERIOD) + 0.5 * torch.sin(6 * math.pi * x / PERIOD)
+    return wave.expand(frames, height, width)[None, None].repeat(1, 3, 1, 1, 1) * 0.4
+
+
+def box_hole(video: torch.Tensor) -> torch.Tensor:
+    hole = torch.zeros(video.shape[0], *video.shape[2:], dtype=torch.bool)
+    hole[:, :, 16:32, 40:56] = True
+    return hole
+
+
+def test_a_repeating_texture_gets_back_the_detail_its_hole_hid():
+    video = stripes()
+    hole = box_hole(video)
+    known = torch.where(hole[:, None], torch.zeros(()), video)
+    detail = donor_detail(known, hole, hole, 4.0)
+    truth = video - degrade(video, 4.0)
+    inside = hole[:, None].expand_as(video)
+    assert torch.allclose(detail[inside], truth[inside], atol=1e-5)  # a shift by a whole period matches the ring exactly
+    assert bool((detail[~inside] == 0).all())
+
+
+def test_the_clone_reads_no_hidden_pixel():
+    video = stripes()
+    hole = box_hole(video)
+    other = torch.where(hole[:, None], torch.full_like(video, 7.0), video)
+    assert torch.equal(donor_detail(video, hole, hole, 4.0), donor_detail(other, hole, hole, 4.0))
+
+
+def test_a_finer_centre_clones_only_where_nothing_is_revealed():
+    video = stripes()
+    hole = box_hole(video)
+    hole[1:, :, 40:56] = False  # the hole's place is seen in every frame but the first: revealed
+    hole[:, 16:32, 8:16] = True  # hidden in every frame: never revealed
+    below = degrade(video, 4.0)
+    plain = build_centre(video, hole, below, 4.0)
+    cloned = build_centre(video, hole, below, 4.0, clone=1.0)
+    never = (hole.all(dim=1, keepdim=True) & hole)[:, None].expand(-1, 3, -1, -1, -1)
+    assert torch.equal(plain[:, :3][~never], cloned[:, :3][~never])
+    truth_error = (video - plain[:, :3])[never].square().mean()
+    assert float((video - cloned[:, :3])[never].square().mean()) < 0.1 * float(truth_error)
