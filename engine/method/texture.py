@@ -68,45 +68,58 @@ def _gain(cloned: torch.Tensor, target: torch.Tensor, band: torch.Tensor, surrou
 def _clone(video: torch.Tensor, band: torch.Tensor, known: torch.Tensor, usable: torch.Tensor, ring: torch.Tensor,
            target: torch.Tensor) -> torch.Tensor:
     """One window's cloned detail (3,T,H,W): offsets ranked by their ring error, those covering
-    ``COVERAGE`` of ``target`` first, each filling the target pixels still empty."""
+    ``COVERAGE`` of ``target`` first, each filling the target pixels still empty. Only the
+    target's and the ring's pixels are read at each offset: memory follows the hole, not the frame."""
     height, width = target.shape[-2:]
+    pixels, rim = torch.nonzero(target, as_tuple=True), torch.nonzero(ring, as_tuple=True)
+    rim_colours = video[(slice(None),) + rim]
     ranked: List[Tuple[bool, float, Tuple[int, int]]] = []
     for offset in _offsets(height, width):
-        donor_usable = _shift(usable, offset, False)
-        covered = float((donor_usable & target).sum()) / float(target.sum())
+        covered = float(_read(usable, pixels, offset).float().mean())
         if covered == 0.0:
             continue
-        scored = ring & _shift(known, offset, False)  # ring pixels whose donor is known
-        shifted = _shift(video, offset, 0.0)
-        error = float((shifted - video).square().sum(dim=0)[scored].mean()) if bool(scored.any()) else float("inf")
+        scored = _read(known, rim, offset)  # ring pixels whose donor is known
+        error = float((_at(video, rim, offset)[:, scored] - rim_colours[:, scored]).square().sum(dim=0).mean()) \
+            if bool(scored.any()) else float("inf")
         ranked.append((covered < COVERAGE, error, offset))
-    detail = torch.zeros_like(band)
-    empty = target.clone()
+    values = torch.zeros(band.shape[0], pixels[0].numel(), device=band.device, dtype=band.dtype)
+    empty = torch.ones(pixels[0].numel(), dtype=torch.bool, device=band.device)
     for _, _, offset in sorted(ranked):
-        taken = empty & _shift(usable, offset, False)
-        if bool(taken.any()):
-            detail = torch.where(taken[None], _shift(band, offset, 0.0), detail)
-            empty &= ~taken
+        taken = empty & _read(usable, pixels, offset)
+        values = torch.where(taken[None], _at(band, pixels, offset), values)
+        empty &= ~taken
         if not bool(empty.any()):
             break
+    detail = torch.zeros_like(band)
+    detail[(slice(None),) + pixels] = values
     return detail
+
+
+Pixels = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # frames, rows and columns of some pixels
+
+
+def _read(mask: torch.Tensor, pixels: Pixels, offset: Tuple[int, int]) -> torch.Tensor:
+    """``mask`` (T,H,W) read ``offset`` (rows, columns) away from each of ``pixels``; False
+    where that falls outside the frame."""
+    frames, rows, cols = pixels
+    height, width = mask.shape[-2:]
+    rows, cols = rows + offset[0], cols + offset[1]
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    return inside & mask[frames, rows.clamp(0, height - 1), cols.clamp(0, width - 1)]
+
+
+def _at(values: torch.Tensor, pixels: Pixels, offset: Tuple[int, int]) -> torch.Tensor:
+    """``values`` (C,T,H,W) read ``offset`` away from each of ``pixels`` (C,N), the frame's
+    border repeated outside it (``_read`` says where that is)."""
+    frames, rows, cols = pixels
+    height, width = values.shape[-2:]
+    return values[:, frames, (rows + offset[0]).clamp(0, height - 1), (cols + offset[1]).clamp(0, width - 1)]
 
 
 def _offsets(height: int, width: int) -> List[Tuple[int, int]]:
     """Every (rows, columns) offset of ``SHIFTS`` in ``DIRECTIONS`` that stays inside the frame."""
     return [(dy * length, dx * length) for length in SHIFTS for dy, dx in DIRECTIONS
             if abs(dy * length) < height and abs(dx * length) < width]
-
-
-def _shift(image: torch.Tensor, offset: Tuple[int, int], fill: object) -> torch.Tensor:
-    """``image`` (..., H, W) read ``offset`` away: out[y, x] = image[y + dy, x + dx], ``fill``
-    where that falls outside."""
-    dy, dx = offset
-    height, width = image.shape[-2:]
-    out = torch.full_like(image, fill)
-    out[..., max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)] = \
-        image[..., max(dy, 0):height - max(-dy, 0), max(dx, 0):width - max(-dx, 0)]
-    return out
 
 
 def _grow(mask: torch.Tensor, radius: int) -> torch.Tensor:
