@@ -20,17 +20,19 @@ PRESETS: Dict[str, Settings] = {
     # steps sampled with 5 strided steps each, training on two 8-frame 32x32 crops per step (on
     # the CPU the second costs about what the oneDNN twin of a single one does).
     # Then up to two finer levels to the plate's own resolution, each the last 200 steps of the
-    # chain in 2 intervals of 3 strided steps, 150 training steps each (engine/method/levels.py).
+    # chain in 2 intervals of 3 strided steps, 150 training steps each (engine/method/levels.py),
+    # cloning detail where the shot never reveals the place (``refine_clone``).
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
         learning_rate=1e-3, working_size=64, log_every=10, refine_levels=2, refine_steps=200, refine_intervals=2,
-        refine_train_steps=150, refine_sample_steps=3, reveal_prior=True, camera="auto", preset="preview",
+        refine_train_steps=150, refine_sample_steps=3, refine_clone=0.6, reveal_prior=True, camera="auto",
+        preset="preview",
     ),
     # GPU default: the paper's network and full DDPM sampling, 2k steps per interval (the paper
     # found 2k enough on simple textures), then finer levels to the plate's resolution.
     "standard": Settings(train_steps=2_000, learning_rate=1e-4, refine_levels=3, refine_steps=200, refine_intervals=4,
-                         refine_train_steps=1_000, refine_sample_steps=10, tile_size=256, tile_overlap=32,
-                         reveal_prior=True, camera="auto", preset="standard"),
+                         refine_train_steps=1_000, refine_sample_steps=10, refine_clone=0.6, tile_size=256,
+                         tile_overlap=32, reveal_prior=True, camera="auto", preset="standard"),
     # The paper: 20 intervals of 50 steps, every step sampled, 10k training steps per interval,
     # 20-frame windows, 432x240 working size, Adam at 1e-4, one level (scaled up to the plate).
     "paper": Settings(train_steps=10_000, learning_rate=1e-4, working_size=432, preset="paper"),
