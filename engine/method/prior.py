@@ -57,7 +57,7 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     predicted its neighbourhood. A frame with no sourced ring pixel, and a pixel whose ring both
     predict exactly, keep the copy."""
     maps = None if camera is None or video.shape[2] < 2 else as_maps(camera).to(video.device)
-    ring = _grow(hidden, RING)
+    ring = grow(hidden, RING)
     zero = torch.zeros((), device=video.device, dtype=video.dtype)
     ring_video = torch.where(ring[:, None], zero, video)
     both = _sources(torch.cat([video, ring_video]), torch.cat([hidden, ring]),
@@ -87,7 +87,7 @@ def _sources(video: torch.Tensor, hidden: torch.Tensor, maps: Optional[torch.Ten
     return torch.stack(values, dim=2), torch.stack(sourced, dim=1), torch.stack(gaps, dim=1)
 
 
-def _grow(hidden: torch.Tensor, radius: int) -> torch.Tensor:
+def grow(hidden: torch.Tensor, radius: int) -> torch.Tensor:
     """(B,T,H,W) ``hidden`` grown by ``radius`` pixels (a square)."""
     batch, frames, height, width = hidden.shape
     grown = hidden.reshape(batch * frames, 1, height, width).float()
