@@ -15,7 +15,7 @@ resolution are the business of engine/plates/.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -23,11 +23,11 @@ from torch import nn
 
 from . import diffusion
 from .acceleration import Acceleration
+from .averaging import WeightAverage
 from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMeasured, StepProgress
-from .averaging import WeightAverage
 from .refinement import Refinement, Spread, build_centre, centre_fit
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
@@ -237,6 +237,8 @@ def inpaint(
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * copied * fit.spread[1])
                 corrects_prior = corrects_prior or coarse is None
+                if coarse is None and settings.prior_train_steps:  # shaping a correction takes fewer steps
+                    plan = replace(plan, train_steps=settings.prior_train_steps)
             if level == 0 and progress is not None:
                 progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
         variants = settings.variants

@@ -79,6 +79,10 @@ class Settings:
     # A better rule than one share (per kind of pixel, or from the trained network's own error)
     # is open work.
     prior_trust: float = 0.45
+    # Training steps per interval of a coarsest level that corrects the reveal prior (0: as
+    # ``train_steps``): a correction of a prior that predicts the shot needs fewer steps than a
+    # free network, which keeps ``train_steps``.
+    prior_train_steps: int = 0
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
     # pixels and follows them (a camera whose measured motion does not explain the change between
@@ -163,6 +167,8 @@ class Settings:
                             "refine_train_steps must not be negative")
         if not 0.0 <= self.refine_hidden_share < 1.0:
             problems.append("refine_hidden_share must lie in [0, 1)")
+        if self.prior_train_steps < 0:
+            problems.append("prior_train_steps must not be negative")
         if not 0.0 <= self.ema_decay < 1.0:
             problems.append("ema_decay must lie in [0, 1)")
         if not 0.0 <= self.refine_clone <= 1.0:

@@ -185,3 +185,17 @@ def test_the_coarsest_level_corrects_a_prior_that_predicts_the_shot_and_says_so(
                          progress=lambda event: found.append(event))
         said = [event.description for event in found if isinstance(event, ShotMeasured) and "reveal prior" in event.description]
         assert len(said) == 1 and choice in said[0] and result.corrects_prior is corrects
+
+
+@pytest.mark.parametrize("kind, steps", [("ramp", 1), ("noise", 4)])
+def test_a_coarsest_level_that_corrects_the_prior_trains_its_own_budget(kind, steps):
+    """A ramp is predicted by the reveal prior (the level corrects it: prior_train_steps); white
+    noise is not (the network is free: train_steps)."""
+    ramp = torch.linspace(0.0, 1.0, 32)
+    video = (0.5 * (ramp[None, :] + ramp[:, None])).expand(3, 6, 32, 32).clone() if kind == "ramp" else \
+        torch.rand(3, 6, 32, 32, generator=torch.Generator().manual_seed(0))
+    hole = torch.zeros(6, 32, 32, dtype=torch.bool)
+    hole[:, 8:20, 8:20] = True
+    events = []
+    inpaint(video, hole, SETTINGS.replace(train_steps=4, prior_train_steps=1), progress=events.append)
+    assert {e.steps for e in events if isinstance(e, StepProgress) and e.phase == "train"} == {steps}
