@@ -107,8 +107,15 @@ class Run:
                 self.model.zero_output()
         self.model.to(device)
         self.average = WeightAverage(self.model, settings.ema_decay) if settings.ema_decay > 0.0 else None
-        self.network: nn.Module = acceleration.wrap(self.model)  # the same parameters, run the fast way
-        self.sampler: nn.Module = self.network if self.average is None else acceleration.wrap(self.average.module)
+
+        def centred_network(network: UNet3D) -> nn.Module:
+            """``network`` run the fast way (its own parameters), as a correction of the centre
+            when the level has a spread (engine/method/refinement.py)."""
+            fast = acceleration.wrap(network)
+            return fast if spread is None else Refinement(fast, schedule, spread)
+
+        self.network = centred_network(self.model)  # trains
+        self.sampler = self.network if self.average is None else centred_network(self.average.module)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate)
         self.train_generator = torch.Generator(device=device).manual_seed(seed)
         self.variant_generators = [
@@ -116,9 +123,6 @@ class Run:
         ]
         shape = (3,) + tuple(video.shape[1:])
         self.x_t = torch.stack([torch.randn(shape, generator=g, device=device) for g in self.variant_generators])
-        if spread is not None:  # x0 as a correction of the centre
-            self.network = Refinement(self.network, schedule, spread)
-            self.sampler = Refinement(self.sampler, schedule, spread) if self.average is not None else self.network
         if start is not None:  # a finer level: from the level below, partly noised
             first = settings.level_plan(level).chain_steps - 1
             self.x_t = diffusion.q_sample(schedule, start, torch.full((len(start),), first, device=device), self.x_t)
@@ -210,7 +214,6 @@ def inpaint(
     digest = shot_digest(video, hole, below)
 
     schedule = diffusion.linear_schedule(settings.diffusion_steps)
-    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
     centre: Optional[torch.Tensor] = None
     spread: Optional[Spread] = None
     centre_of: Optional[CentreOf] = None
@@ -244,6 +247,8 @@ def inpaint(
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below,
                            [(slice(None), slice(None), slice(None))] * variants)
+    # Chosen once the plan's training budget is final (``prior_train_steps`` may have cut it).
+    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
     run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)
     if checkpoint is not None:
         saved = checkpoint.load()

@@ -115,7 +115,8 @@ class Settings:
     # detail of a nearby patch of the shot (a clone brush: engine/method/texture.py) on top of the
     # level below; 0 none. Measured at the preview budget (plate resolution, seed 0, 2026-12-06;
     # PSNR / SSIM / detail / texture distance), none against 0.6: bbb under still boxes 17.15 /
-    # 0.363 / 0.30 / 0.063 against 16.69 / 0.233 / 1.30 / 0.054 (1.0: detail 2.2, SSIM 0.210),
+    # 0.363 / 0.30 / 0.063 against 16.69 / 0.233 / 1.30 / 0.054 (the whole donor's detail, before it
+    # was toned down to the surroundings' power: detail 2.2, SSIM 0.210),
     # cyclist under still boxes 20.40 / 0.657 / 0.96 / 0.044 against 20.27 / 0.644 / 1.03 / 0.042;
     # moving blobs (bbb, cyclist) and waves under still boxes within 0.03 dB. The box over bbb's
     # grass was a smooth green patch and is grass; PSNR and SSIM, which reward a blur where the

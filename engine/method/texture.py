@@ -61,7 +61,8 @@ def _gain(cloned: torch.Tensor, target: torch.Tensor, band: torch.Tensor, surrou
     edge, a figure passing it) is toned down, a quieter one kept; never above ``strength``."""
     def power(values: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
         weight = where[None].to(values.dtype)
-        return (values.square() * weight).sum(dim=(0, 2, 3)) / (weight.sum(dim=(0, 2, 3)) * values.shape[0]).clamp_min(1.0)
+        count = weight.sum(dim=(0, 2, 3)) * values.shape[0]
+        return (values.square() * weight).sum(dim=(0, 2, 3)) / count.clamp_min(1.0)
 
     gain = (power(band, surround) / power(cloned, target).clamp_min(1e-12)).sqrt().clamp(max=strength)
     return gain.view(1, -1, 1, 1)
