@@ -215,10 +215,7 @@ def _membrane(colour: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         free = _free_box(fixed)
         if free is not None:
             rows, cols = free
-            part, fixed_part, mean_part = filled[..., rows, cols], fixed[..., rows, cols], mean[..., rows, cols]
-            for _ in range(RELAX_SWEEPS):
-                part = torch.where(fixed_part, mean_part, _neighbour_mean(part))
-            filled[..., rows, cols] = part
+            filled[..., rows, cols] = _relax(filled[..., rows, cols], fixed[..., rows, cols], mean[..., rows, cols])
     return filled
 
 
@@ -236,8 +233,27 @@ def _free_box(fixed: torch.Tensor) -> Optional[Tuple[slice, slice]]:
             slice(max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, width)))
 
 
-def _neighbour_mean(image: torch.Tensor) -> torch.Tensor:
-    """The mean of each pixel's four neighbours in ``image`` (N,C,H,W), the border repeated (four
-    shifted sums: 4x faster on the CPU than the same stencil as a grouped convolution)."""
-    padded = F.pad(image, (1, 1, 1, 1), mode="replicate")
-    return 0.25 * (padded[..., :-2, 1:-1] + padded[..., 2:, 1:-1] + padded[..., 1:-1, :-2] + padded[..., 1:-1, 2:])
+def _relax(image: torch.Tensor, fixed: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """``RELAX_SWEEPS`` Jacobi sweeps over ``image`` (N,C,H,W): each pixel not ``fixed`` (N,1,H,W)
+    becomes the mean of its four neighbours, the border repeated, each fixed one ``mean``. The
+    sweep is five in-place operations on a zero-padded buffer: four shifted sums, plus the pixel
+    itself once per side it has no neighbour on (the repeated border). On 32 px training crops,
+    where each operation's overhead dominates, 3x faster than allocating each sweep's sums."""
+    height, width = image.shape[-2:]
+    missing = torch.zeros(1, 1, height, width, dtype=image.dtype, device=image.device)
+    missing[..., 0, :] += 1.0
+    missing[..., -1, :] += 1.0
+    missing[..., :, 0] += 1.0
+    missing[..., :, -1] += 1.0
+    quarter = (~fixed).to(image.dtype) * 0.25
+    base = torch.where(fixed, mean, torch.zeros((), dtype=image.dtype, device=image.device))
+    padded = F.pad(image, (1, 1, 1, 1))
+    inner = padded[..., 1:-1, 1:-1]
+    total = torch.empty_like(image)
+    for _ in range(RELAX_SWEEPS):
+        torch.add(padded[..., :-2, 1:-1], padded[..., 2:, 1:-1], out=total)
+        total += padded[..., 1:-1, :-2]
+        total += padded[..., 1:-1, 2:]
+        total.addcmul_(inner, missing)
+        torch.addcmul(base, total, quarter, out=inner)  # fixed: mean + 0; free: the neighbours' mean
+    return inner

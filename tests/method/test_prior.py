@@ -1,7 +1,9 @@
 """The reveal prior: what other frames show at a hidden place, else a smooth spatial fill."""
 import torch
 
-from infusion.engine.method.prior import membrane_fill, reveal_prior
+import torch.nn.functional as F
+
+from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior
 
 
 def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
@@ -55,6 +57,23 @@ def test_membrane_fill_continues_a_ramp_across_a_hole():
     error = (filled - ramp)[:, :, ~known[0]].abs()
     assert float(error.max()) < 0.02, float(error.max())  # the ramp spans 2.0; push-pull missed by 0.16
     assert torch.equal(filled[:, :, known[0]], ramp[:, :, known[0]])
+
+
+def test_a_relaxation_sweep_is_the_four_neighbour_mean_with_the_border_repeated():
+    """The in-place sweeps against the stencil written plainly, on a grid whose free pixels
+    touch every side and corner (where the repeated border matters)."""
+    generator = torch.Generator().manual_seed(1)
+    image = torch.rand(3, 2, 6, 9, generator=generator)
+    fixed = torch.rand(3, 1, 6, 9, generator=generator) > 0.5
+    fixed[..., 0, 0] = fixed[..., -1, -1] = fixed[..., 0, -1] = fixed[..., -1, 0] = False
+    mean = torch.where(fixed, torch.rand(3, 2, 6, 9, generator=generator), torch.zeros(()))
+    expected = image
+    for _ in range(RELAX_SWEEPS):
+        padded = F.pad(expected, (1, 1, 1, 1), mode="replicate")
+        neighbours = 0.25 * (padded[..., :-2, 1:-1] + padded[..., 2:, 1:-1] + padded[..., 1:-1, :-2] + padded[..., 1:-1, 2:])
+        expected = torch.where(fixed, mean, neighbours)
+    assert torch.allclose(_relax(image, fixed, mean), expected, atol=1e-6)
+    assert torch.equal(_relax(image, fixed, mean)[fixed.expand_as(image)], mean[fixed.expand_as(image)])
 
 
 def _hole_moving_across(frames: int, size: int) -> torch.Tensor:
