@@ -240,15 +240,16 @@ def inpaint(
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * copied * fit.spread[1])
                 corrects_prior = corrects_prior or coarse is None
-                if coarse is None and settings.prior_train_steps:  # shaping a correction takes fewer steps
-                    plan = replace(plan, train_steps=settings.prior_train_steps)
+                if coarse is None:  # shaping a correction takes less training
+                    plan = replace(plan, train_span=settings.prior_train_span)
             if level == 0 and progress is not None:
                 progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below,
                            [(slice(None), slice(None), slice(None))] * variants)
-    # Chosen once the plan's training budget is final (``prior_train_steps`` may have cut it).
-    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
+    # Chosen once the plan's training budget is final (``prior_train_span`` may have cut it).
+    training_intervals = [interval for interval in range(plan.intervals) if plan.trains(interval)]
+    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * len(training_intervals))
     run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)
     if checkpoint is not None:
         saved = checkpoint.load()
@@ -257,7 +258,8 @@ def inpaint(
 
     intervals = plan.intervals
     remaining_intervals = intervals - run.finished_intervals
-    clock = ProgressClock(remaining_intervals * plan.train_steps, remaining_intervals * plan.sample_steps)
+    remaining_training = sum(interval >= run.finished_intervals for interval in training_intervals)
+    clock = ProgressClock(remaining_training * plan.train_steps, remaining_intervals * plan.sample_steps)
 
     def report(phase: str, interval: int, step: int, steps: int, loss: Optional[float]) -> None:
         clock.tick(phase)
@@ -268,11 +270,13 @@ def inpaint(
     for interval in range(run.finished_intervals, intervals):
         highest, lowest = diffusion.interval_bounds(plan.chain_steps, intervals, interval)
         clock.mark()
-        train_interval(
-            run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
-            on_step=lambda step, loss: report("train", interval, step, plan.train_steps, loss),
-            plan=plan, coarse=None if below is None else below[0], centre_of=centre_of, average=run.average,
-        )
+        if plan.trains(interval):
+            top, bottom = plan.training_bounds(interval)
+            train_interval(
+                run.network, run.optimizer, schedule, video, hole, settings, bottom, top, run.train_generator,
+                on_step=lambda step, loss: report("train", interval, step, plan.train_steps, loss),
+                plan=plan, coarse=None if below is None else below[0], centre_of=centre_of, average=run.average,
+            )
         timesteps = diffusion.interval_timesteps(highest, lowest, plan.sample_steps)
         clock.mark()
         run.x_t, estimate = sample_steps(

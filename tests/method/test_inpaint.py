@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -187,15 +188,50 @@ def test_the_coarsest_level_corrects_a_prior_that_predicts_the_shot_and_says_so(
         assert len(said) == 1 and choice in said[0] and result.corrects_prior is corrects
 
 
-@pytest.mark.parametrize("kind, steps", [("ramp", 1), ("noise", 4)])
-def test_a_coarsest_level_that_corrects_the_prior_trains_its_own_budget(kind, steps):
-    """A ramp is predicted by the reveal prior (the level corrects it: prior_train_steps); white
-    noise is not (the network is free: train_steps)."""
+@pytest.mark.parametrize("kind, training", [("ramp", [0]), ("noise", [0, 1])])
+def test_a_coarsest_level_that_corrects_the_prior_trains_once_a_span(kind, training):
+    """A ramp is predicted by the reveal prior (the level corrects it: it trains once for two
+    intervals, prior_train_span); white noise is not (the network is free: every interval)."""
     ramp = torch.linspace(0.0, 1.0, 32)
     video = (0.5 * (ramp[None, :] + ramp[:, None])).expand(3, 6, 32, 32).clone() if kind == "ramp" else \
         torch.rand(3, 6, 32, 32, generator=torch.Generator().manual_seed(0))
     hole = torch.zeros(6, 32, 32, dtype=torch.bool)
     hole[:, 8:20, 8:20] = True
     events = []
-    inpaint(video, hole, SETTINGS.replace(train_steps=4, prior_train_steps=1), progress=events.append)
-    assert {e.steps for e in events if isinstance(e, StepProgress) and e.phase == "train"} == {steps}
+    settings = SETTINGS.replace(train_steps=4, prior_train_span=2)
+    inpaint(video, hole, settings, progress=events.append)
+    trained = [e for e in events if isinstance(e, StepProgress) and e.phase == "train"]
+    sampled = {e.interval for e in events if isinstance(e, StepProgress) and e.phase == "sample"}
+    assert sorted({e.interval for e in trained}) == training and len(trained) == 4 * len(training)
+    assert sampled == set(range(settings.intervals))
+
+
+def test_a_training_span_covers_the_steps_of_all_its_intervals():
+    plan = SETTINGS.replace(intervals=4, prior_train_span=3).level_plan(0)
+    spanned = replace(plan, train_span=3)
+    assert [spanned.trains(i) for i in range(4)] == [True, False, False, True]
+    assert spanned.training_bounds(0) == (999, 250) and spanned.training_bounds(3) == (249, 0)
+    assert plan.training_bounds(1) == (749, 500)
+
+
+def test_a_run_stopped_inside_a_training_span_resumes_bit_identical(tmp_path):
+    """Stopped after the span's training interval, the resumed run samples the next interval
+    with the restored network, as the uninterrupted run does."""
+    ramp = torch.linspace(0.0, 1.0, 32)
+    video = (0.5 * (ramp[None, :] + ramp[:, None])).expand(3, 6, 32, 32).clone()
+    hole = torch.zeros(6, 32, 32, dtype=torch.bool)
+    hole[:, 8:20, 8:20] = True
+    settings = SETTINGS.replace(train_steps=4, prior_train_span=2)
+    expected = inpaint(video, hole, settings).variants
+
+    def stop(event):
+        if isinstance(event, IntervalFinished):
+            raise KeyboardInterrupt
+
+    checkpoint = CheckpointFile(tmp_path / "checkpoint.pt")
+    with pytest.raises(KeyboardInterrupt):
+        inpaint(video, hole, settings, checkpoint=checkpoint, progress=stop)
+    events = []
+    resumed = inpaint(video, hole, settings, checkpoint=checkpoint, progress=events.append)
+    assert not any(isinstance(e, StepProgress) and e.phase == "train" for e in events)
+    assert torch.equal(resumed.variants, expected)
