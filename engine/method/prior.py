@@ -78,6 +78,17 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     return prior, reach[:, None].to(video.dtype)
 
 
+def revealed_share(video: torch.Tensor, hidden: torch.Tensor, camera: Optional[torch.Tensor] = None) -> float:
+    """The share of ``hidden`` (T,H,W) pixels of ``video`` (3,T,H,W) that the shot shows in some
+    other frame (where the reveal prior copies; the rest it fills spatially). ``camera`` as for
+    ``reveal_prior`` (one shot's maps, (T,2,3)); 0.0 when nothing is hidden."""
+    if not bool(hidden.any()):
+        return 0.0
+    maps = None if camera is None or video.shape[1] < 2 else as_maps(camera[None]).to(video.device)
+    _, sourced, _ = _sources(video[None], hidden[None], maps)
+    return int(sourced[0][hidden].sum()) / int(hidden.sum())
+
+
 def _sources(video: torch.Tensor, hidden: torch.Tensor, maps: Optional[torch.Tensor]) -> "Sources":
     """Every pixel's temporal source (value, sourced, gap): at the same place (``maps`` None) or
     where the camera carried it."""

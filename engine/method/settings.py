@@ -81,12 +81,14 @@ class Settings:
     # A better rule than one share (per kind of pixel, or from the trained network's own error)
     # is open work.
     prior_trust: float = 0.45
-    # A coarsest level that corrects the reveal prior trains once every this many intervals, on
-    # all of their steps, and samples them with that network (a free network trains every
-    # interval). At preview's budget (plate resolution, seed 0, 2026-12-06) a span of 2 scored on
-    # cyclist under moving blobs as training every interval (25.83 against 25.82 dB) in half the
-    # coarsest level's time, where half the steps in every interval lost 1.6 dB (24.20); a free
-    # network over two intervals' steps lost 1.2 dB on the waves clip (28.57 against 29.76).
+    # A coarsest level that corrects the reveal prior, where the shot reveals most of the hole
+    # (engine/method/inpaint.py, ``SPAN_REVEALED_SHARE``), trains once every this many intervals,
+    # on all of their steps, and samples them with that network (a free network, or a hole never
+    # revealed, trains every interval). At preview's budget (plate resolution, seed 0,
+    # 2026-12-06) a span of 2 scored on cyclist under moving blobs as training every interval
+    # (25.83 against 25.82 dB) in half the coarsest level's time, where half the steps in every
+    # interval lost 1.6 dB (24.20); a free network over two intervals' steps lost 1.2 dB on the
+    # waves clip (28.57 against 29.76).
     prior_train_span: int = 1
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known

@@ -188,15 +188,31 @@ def test_the_coarsest_level_corrects_a_prior_that_predicts_the_shot_and_says_so(
         assert len(said) == 1 and choice in said[0] and result.corrects_prior is corrects
 
 
-@pytest.mark.parametrize("kind, training", [("ramp", [0]), ("noise", [0, 1])])
-def test_a_coarsest_level_that_corrects_the_prior_trains_once_a_span(kind, training):
-    """A ramp is predicted by the reveal prior (the level corrects it: it trains once for two
-    intervals, prior_train_span); white noise is not (the network is free: every interval)."""
+def _ramp() -> torch.Tensor:
     ramp = torch.linspace(0.0, 1.0, 32)
-    video = (0.5 * (ramp[None, :] + ramp[:, None])).expand(3, 6, 32, 32).clone() if kind == "ramp" else \
-        torch.rand(3, 6, 32, 32, generator=torch.Generator().manual_seed(0))
+    return (0.5 * (ramp[None, :] + ramp[:, None])).expand(3, 6, 32, 32).clone()
+
+
+def _moving_hole() -> torch.Tensor:
+    """A 12 px box that moves 3 px a frame: most of what it hides, other frames show."""
     hole = torch.zeros(6, 32, 32, dtype=torch.bool)
-    hole[:, 8:20, 8:20] = True
+    for frame in range(6):
+        hole[frame, 8:20, 2 + 3 * frame:14 + 3 * frame] = True
+    return hole
+
+
+@pytest.mark.parametrize("kind, moving, training", [("ramp", True, [0]), ("ramp", False, [0, 1]),
+                                                    ("noise", True, [0, 1])])
+def test_a_coarsest_level_that_corrects_revealed_pixels_trains_once_a_span(kind, moving, training):
+    """A ramp is predicted by the reveal prior (the level corrects it): under a moving hole, which
+    the shot reveals, it trains once for two intervals (prior_train_span); under a still hole it
+    must invent everything and trains every interval, as a free network (white noise) does."""
+    video = _ramp() if kind == "ramp" else torch.rand(3, 6, 32, 32, generator=torch.Generator().manual_seed(0))
+    if moving:
+        hole = _moving_hole()
+    else:
+        hole = torch.zeros(6, 32, 32, dtype=torch.bool)
+        hole[:, 8:20, 8:20] = True
     events = []
     settings = SETTINGS.replace(train_steps=4, prior_train_span=2)
     inpaint(video, hole, settings, progress=events.append)
@@ -204,6 +220,8 @@ def test_a_coarsest_level_that_corrects_the_prior_trains_once_a_span(kind, train
     sampled = {e.interval for e in events if isinstance(e, StepProgress) and e.phase == "sample"}
     assert sorted({e.interval for e in trained}) == training and len(trained) == 4 * len(training)
     assert sampled == set(range(settings.intervals))
+    said = [e.description for e in events if isinstance(e, ShotMeasured) and "reveals" in e.description]
+    assert len(said) == (kind == "ramp") and all(("once every 2" in text) == moving for text in said)
 
 
 def test_a_training_span_covers_the_steps_of_all_its_intervals():
@@ -217,10 +235,7 @@ def test_a_training_span_covers_the_steps_of_all_its_intervals():
 def test_a_run_stopped_inside_a_training_span_resumes_bit_identical(tmp_path):
     """Stopped after the span's training interval, the resumed run samples the next interval
     with the restored network, as the uninterrupted run does."""
-    ramp = torch.linspace(0.0, 1.0, 32)
-    video = (0.5 * (ramp[None, :] + ramp[:, None])).expand(3, 6, 32, 32).clone()
-    hole = torch.zeros(6, 32, 32, dtype=torch.bool)
-    hole[:, 8:20, 8:20] = True
+    video, hole = _ramp(), _moving_hole()
     settings = SETTINGS.replace(train_steps=4, prior_train_span=2)
     expected = inpaint(video, hole, settings).variants
 

@@ -3,7 +3,7 @@ import torch
 
 import torch.nn.functional as F
 
-from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior
+from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior, revealed_share
 
 
 def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
@@ -21,6 +21,16 @@ def test_a_pixel_seen_on_one_side_only_copies_that_side():
     prior, reach = reveal_prior(video, hidden)
     assert torch.equal(prior[0, 0, :, 0, 0], torch.tensor([7.0, 7.0, 7.0]))
     assert torch.allclose(reach[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 1 / 3]))
+
+
+def test_the_revealed_share_counts_the_hidden_pixels_another_frame_shows():
+    """One place hidden in frames 0-1 and seen in frame 2, one hidden throughout: 2 of 5 hidden pixels are revealed."""
+    hidden = torch.zeros(3, 1, 2, dtype=torch.bool)
+    hidden[:2, 0, 0] = True
+    hidden[:, 0, 1] = True
+    video = torch.zeros(3, 3, 1, 2)
+    assert revealed_share(video, hidden) == 0.4
+    assert revealed_share(video, torch.zeros_like(hidden)) == 0.0
 
 
 def test_a_pixel_never_visible_gets_a_smooth_fill_from_its_surroundings_only():
