@@ -33,8 +33,9 @@ from ..method.settings import Settings
 from ..measure.procedural import TEXTURES
 from ..plates.sequence import parse_frame_range
 
-COLUMNS = ("psnr", "ssim", "dynamics_ratio", "detail_ratio", "grain_ratio", "texture_distance", "diversity", "seconds")
-HEADINGS = ("PSNR", "SSIM", "dynamics", "detail", "grain", "texture", "diversity", "seconds")
+COLUMNS = ("psnr", "ssim", "dynamics_ratio", "detail_ratio", "grain_ratio", "seam_ratio", "texture_distance", "diversity",
+           "seconds")
+HEADINGS = ("PSNR", "SSIM", "dynamics", "detail", "grain", "seam", "texture", "diversity", "seconds")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,12 +9,17 @@ array (frames, height, width). Pixels outside the hole are expected equal in fil
   the hole pixels.
 - ``dynamics_ratio``: energy of frame-to-frame differences of the fill over that of the truth, on
   the pixels hidden in both frames: a frozen fill scores ~0, a flickering one far above 1.
-- ``detail_ratio``: energy of the spatial Laplacian of the fill over that of the truth, in the
-  hole: a blurred fill scores below 1.
+- ``detail_ratio``: energy of the spatial Laplacian of the fill over that of the truth, on the
+  hole's interior (pixels whose stencil reads no pixel outside the hole, so the hole's edge
+  counts in ``seam_ratio`` and not here): a blurred fill scores below 1.
 - ``grain_ratio``: power of the finest spatial band (each frame minus its Gaussian blur of sigma
-  1 px: grain, noise, the sharpest detail) of the fill over that of the truth, per channel,
-  inside the hole, averaged over the channels: 1 = matched; a fill scaled up from a smaller size
-  or smoothed scores far below 1, added noise above.
+  1 px: grain, noise, the sharpest detail) of the fill over that of the truth, per channel, on
+  the hole's interior (the blur reads nothing outside the hole), averaged over the channels:
+  1 = matched; a fill scaled up from a smaller size or smoothed scores far below 1, added noise
+  above.
+- ``seam_ratio``: energy of the spatial Laplacian of the fill over that of the truth on the
+  hole's edge (the pixels either side of it, one wide): 1 = the edge is as busy as the shot's
+  own texture there; a visible seam (a step in colour or in texture) scores above 1.
 - ``texture_distance``: sliced Wasserstein distance between the distributions of 5x5-pixel by
   3-frame patches centred in the hole, fill against truth: ~0 for the same texture even when
   shifted, larger for blur or noise (PSNR rewards blur, this does not).
@@ -88,15 +93,38 @@ def _laplacian(video: np.ndarray) -> np.ndarray:
             - 4 * padded[:, 1:-1, 1:-1])
 
 
+def _interior(hole: np.ndarray, radius: int) -> np.ndarray:
+    """The pixels of ``hole`` (T,H,W) whose square of ``radius`` lies in the hole or outside the frame."""
+    known = torch.from_numpy(np.ascontiguousarray(~hole, np.float32))[:, None]
+    near_known = F.max_pool2d(known, 2 * radius + 1, stride=1, padding=radius)[:, 0].numpy() > 0
+    return hole & ~near_known
+
+
+def _edge(hole: np.ndarray) -> np.ndarray:
+    """The pixels within one of the hole's edge, either side (T,H,W)."""
+    grown = F.max_pool2d(torch.from_numpy(np.ascontiguousarray(hole, np.float32))[:, None], 3, stride=1, padding=1)
+    return (grown[:, 0].numpy() > 0) & ~_interior(hole, 1)
+
+
+def _laplacian_ratio(fill: np.ndarray, truth: np.ndarray, where: np.ndarray) -> float:
+    return _ratio(float(np.sum(_laplacian(fill)[where] ** 2)), float(np.sum(_laplacian(truth)[where] ** 2)))
+
+
 def detail_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
-    return _ratio(float(np.sum(_laplacian(fill)[hole] ** 2)), float(np.sum(_laplacian(truth)[hole] ** 2)))
+    return _laplacian_ratio(fill, truth, _interior(hole, 1))
+
+
+def seam_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    return _laplacian_ratio(fill, truth, _edge(hole))
 
 
 def grain_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    interior = _interior(hole, GRAIN_WINDOW // 2)
+
     def band_power(video: np.ndarray) -> np.ndarray:
         frames = torch.from_numpy(np.ascontiguousarray(video, np.float64)).permute(0, 3, 1, 2)
         band = (frames - _gaussian_blur(frames, sigma=GRAIN_SIGMA, size=GRAIN_WINDOW)).permute(0, 2, 3, 1).numpy()
-        return np.sum(band[hole] ** 2, axis=0)
+        return np.sum(band[interior] ** 2, axis=0)
 
     ratios = [_ratio(float(f), float(t)) for f, t in zip(band_power(fill), band_power(truth))]
     defined = [r for r in ratios if not math.isnan(r)]
@@ -140,5 +168,6 @@ METRICS = {
     "dynamics_ratio": dynamics_ratio,
     "detail_ratio": detail_ratio,
     "grain_ratio": grain_ratio,
+    "seam_ratio": seam_ratio,
     "texture_distance": texture_distance,
 }

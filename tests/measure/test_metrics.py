@@ -38,6 +38,7 @@ def test_identical_fill_scores_perfectly(case):
     assert metrics.ssim(truth, truth, hole) == pytest.approx(1.0)
     assert metrics.dynamics_ratio(truth, truth, hole) == pytest.approx(1.0)
     assert metrics.detail_ratio(truth, truth, hole) == pytest.approx(1.0)
+    assert metrics.seam_ratio(truth, truth, hole) == pytest.approx(1.0)
     assert metrics.texture_distance(truth, truth, hole) == 0.0
 
 
@@ -60,6 +61,18 @@ def test_frozen_fill_has_no_dynamics_and_flicker_has_too_much(case):
 def test_blurred_fill_loses_detail(case):
     truth, hole = case
     assert metrics.detail_ratio(put(truth, hole, blur(truth)), truth, hole) < 0.5
+
+
+def test_a_step_at_the_hole_edge_is_a_seam_not_detail(case):
+    """A smooth truth brightened inside the hole: the same detail inside, a seam at its edge. A
+    flat patch of the mean colour has no detail inside, and its edge is a seam."""
+    truth, hole = textured(0, smoothing=12), case[1]
+    stepped = put(truth, hole, truth + 0.1)
+    assert metrics.detail_ratio(stepped, truth, hole) == pytest.approx(1.0)
+    assert metrics.grain_ratio(stepped, truth, hole) == pytest.approx(1.0)
+    assert metrics.seam_ratio(stepped, truth, hole) > 2.0
+    flat = put(truth, hole, np.full_like(truth, truth[hole].mean()))
+    assert metrics.detail_ratio(flat, truth, hole) == 0.0 and metrics.seam_ratio(flat, truth, hole) > 1.0
 
 
 def test_texture_distance_sees_the_texture_not_the_pixels():
