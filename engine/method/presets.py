@@ -23,9 +23,10 @@ PRESETS: Dict[str, Settings] = {
     # once every two intervals (``prior_train_span``). Then up to two finer levels to the plate's
     # own resolution, each the last 200 steps of the chain in 2 intervals of 2 strided steps, 75
     # training steps each (engine/method/levels.py; against 150 steps and 3 sampled steps, seed 0,
-    # 2026-12-06: the same PSNR within 0.1 dB on the moving mattes and cyclist's still boxes, better
-    # on bbb's still boxes, 16.69 -> 17.88 dB, and the waves clip's, 29.77 -> 31.49), cloning
-    # detail where the shot never reveals the place (``refine_clone``).
+    # 2026-12-06, the same code: the same PSNR within 0.1 dB on cyclist, bbb under moving blobs
+    # and the waves clip; on bbb's still boxes 17.41 / 0.231 -> 17.88 / 0.325 (PSNR / SSIM) but
+    # detail 1.42 -> 0.61 and grain 1.58 -> 0.51: smoother grass; 3 sampled steps kept it, 0.69),
+    # cloning detail where the shot never reveals the place (``refine_clone``).
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
         learning_rate=1e-3, working_size=64, log_every=10, prior_train_span=2, refine_levels=2, refine_steps=200,
