@@ -25,7 +25,7 @@ PRESETS: Dict[str, Settings] = {
     # training steps each (engine/method/levels.py; against 150 steps and 3 sampled steps, seed 0,
     # 2026-12-06, the same code: the same PSNR within 0.1 dB on cyclist, bbb under moving blobs
     # and the waves clip; on bbb's still boxes 17.41 / 0.231 -> 17.88 / 0.325 (PSNR / SSIM) but
-    # detail 1.42 -> 0.61 and grain 1.58 -> 0.51: smoother grass; 3 sampled steps kept it, 0.69),
+    # detail 1.42 -> 0.61 and grain 1.58 -> 0.51, smoother grass, and 3 sampled steps left it 0.69),
     # cloning detail where the shot never reveals the place (``refine_clone``).
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
