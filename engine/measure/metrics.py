@@ -35,6 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..method.prior import grow
+
 PATCH = (3, 5, 5)  # frames, height, width of the texture patches
 PATCH_SAMPLES = 4096
 GRAIN_SIGMA, GRAIN_WINDOW = 1.0, 7  # the finest band: what a Gaussian of 1 px takes away
@@ -93,17 +95,19 @@ def _laplacian(video: np.ndarray) -> np.ndarray:
             - 4 * padded[:, 1:-1, 1:-1])
 
 
+def _grown(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` (T,H,W) grown by a square of ``radius`` (prior.grow, on arrays)."""
+    return grow(torch.from_numpy(np.ascontiguousarray(mask))[None], radius)[0].numpy()
+
+
 def _interior(hole: np.ndarray, radius: int) -> np.ndarray:
     """The pixels of ``hole`` (T,H,W) whose square of ``radius`` lies in the hole or outside the frame."""
-    known = torch.from_numpy(np.ascontiguousarray(~hole, np.float32))[:, None]
-    near_known = F.max_pool2d(known, 2 * radius + 1, stride=1, padding=radius)[:, 0].numpy() > 0
-    return hole & ~near_known
+    return hole & ~_grown(~hole, radius)
 
 
 def _edge(hole: np.ndarray) -> np.ndarray:
     """The pixels within one of the hole's edge, either side (T,H,W)."""
-    grown = F.max_pool2d(torch.from_numpy(np.ascontiguousarray(hole, np.float32))[:, None], 3, stride=1, padding=1)
-    return (grown[:, 0].numpy() > 0) & ~_interior(hole, 1)
+    return _grown(hole, 1) & ~_interior(hole, 1)
 
 
 def _laplacian_ratio(fill: np.ndarray, truth: np.ndarray, where: np.ndarray) -> float:
