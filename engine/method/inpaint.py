@@ -252,7 +252,7 @@ def inpaint(
                              plan.fit_frames, settings.refine_clone)
             if fit.share < plan.trust:
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
-                spread = (settings.refine_detail * fit.spread[0], settings.refine_detail * copied * fit.spread[1])
+                spread = fit.spread.scaled(settings.refine_detail, settings.refine_detail * copied)
                 corrects_prior = corrects_prior or coarse is None
                 if coarse is None and settings.prior_train_span > 1:
                     revealed = revealed_share(video, hole, offsets)

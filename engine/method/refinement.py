@@ -18,20 +18,26 @@ error, out(t) = d sqrt(1 - ab) / sqrt(ab d^2 + 1 - ab). An untrained network thu
 the centre plus grain of the right strength, and training has only to shape that grain into the
 shot's texture and motion: what a few hundred steps on crops can do.
 
-The spread is two numbers: one for pixels the prior copies from another frame (a revealed
-background is close to its centre) and one for the rest; the centre's reach channel tells them
-apart.
+The spread is measured for two kinds of pixel: those the prior copies from another frame (a
+revealed background is close to its centre) and the rest; the centre's reach channel tells them
+apart. And it is measured in two spatial bands, as the Wiener filter is best applied band by
+band: the finest (what a 5-tap binomial blur takes away: grain) and the rest. Noise is white, so
+at low noise a band the shot has little of (the fine band of smooth water, of a soft gradient)
+is mostly noise and its guess keeps the centre there; one band for all kept x_t, so the chain's
+last step left its noise (sqrt(1 - ab) = 0.01 at t = 0) in the fill, several times the truth's
+fine detail on smooth textures (`infusion eval`'s detail 29 on the waves clip, 300 on flicker).
 """
 from __future__ import annotations
 
 from typing import NamedTuple, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
-from .prior import reveal_prior
+from .prior import grow, reveal_prior
 from .pyramid import degrade
 from .texture import donor_detail
 from .training_masks import random_training_mask
@@ -43,7 +49,57 @@ AGREEMENT = 0.1  # network units: the level below agrees with this level's prior
 # corrected the shot's prior (``trusted``: the prior predicts the shot): see ``_sharpen``.
 TRUSTED_AGREEMENT = 0.3
 
-Spread = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
+Pair = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
+BINOMIAL = (1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16)  # the smooth band's blur, each spatial axis
+# The share of white noise's power in each band: the blur's squared norm, and what is left.
+SMOOTH_NOISE = sum(tap * tap for tap in BINOMIAL) ** 2
+FINE_NOISE = 1.0 - 2.0 * BINOMIAL[len(BINOMIAL) // 2] ** 2 + SMOOTH_NOISE
+
+
+class Spread(NamedTuple):
+    """How the shot sits around its centre, per kind of pixel (``Pair``): ``total``, the RMS
+    distance; ``smooth`` and ``fine``, the RMS of that distance's two spatial bands (``smooth_band``)."""
+
+    total: Pair
+    smooth: Pair
+    fine: Pair
+
+    @classmethod
+    def white(cls, total: Pair) -> "Spread":
+        """A distance with no spatial structure: each band holds white noise's share of it."""
+        return cls(total, _times(total, SMOOTH_NOISE ** 0.5), _times(total, FINE_NOISE ** 0.5))
+
+    def scaled(self, unsourced: float, sourced: float) -> "Spread":
+        """Every figure of each kind times that kind's factor."""
+        return Spread(*((pair[0] * unsourced, pair[1] * sourced) for pair in self))
+
+
+def _times(pair: Pair, factor: float) -> Pair:
+    return pair[0] * factor, pair[1] * factor
+
+
+def smooth_band(images: torch.Tensor) -> torch.Tensor:
+    """``images`` (..., H, W) blurred by ``BINOMIAL`` on both spatial axes; the fine band is what
+    this takes away. Edges are extended by point reflection, so a gradient has no fine band there."""
+    height, width = images.shape[-2:]
+    flat = images.reshape(-1, 1, height, width)
+    taps = torch.tensor(BINOMIAL, device=images.device, dtype=images.dtype)
+    for axis, kernel in ((2, taps.view(1, 1, -1, 1)), (3, taps.view(1, 1, 1, -1))):
+        flat = F.conv2d(_extended(flat, axis, len(BINOMIAL) // 2), kernel)
+    return flat.reshape(images.shape)
+
+
+def _extended(images: torch.Tensor, axis: int, reach: int) -> torch.Tensor:
+    """``images`` extended by ``reach`` pixels at both ends of ``axis``: each edge pixel's
+    point reflection (2 edge - mirror), or the edge repeated where the axis is too short."""
+    size = images.shape[axis]
+    first, last = images.narrow(axis, 0, 1), images.narrow(axis, size - 1, 1)
+    if size <= reach:
+        return torch.cat([first.repeat_interleave(reach, axis), images,
+                          last.repeat_interleave(reach, axis)], dim=axis)
+    before = 2 * first - images.narrow(axis, 1, reach).flip(axis)
+    after = 2 * last - images.narrow(axis, size - 1 - reach, reach).flip(axis)
+    return torch.cat([before, images, after], dim=axis)
 
 
 def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torch.Tensor] = None,
@@ -109,25 +165,34 @@ class Refinement(nn.Module):
     def __init__(self, network: nn.Module, schedule: Schedule, spread: Spread):
         super().__init__()
         self.network = network
-        self.spread = tuple(max(float(d), MIN_DETAIL) for d in spread)
+        self.spread = Spread(tuple(max(float(d), MIN_DETAIL) for d in spread.total), spread.smooth, spread.fine)
         self.register_buffer("alpha_bar", schedule.alpha_bar.float(), persistent=False)
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         centre = condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + VIDEO_CHANNELS]
         reach = condition[:, CONDITION_CHANNELS + VIDEO_CHANNELS:CONDITION_CHANNELS + CENTRE_CHANNELS]
         ab = self.alpha_bar.to(x_t.device)[t].view(-1, 1, 1, 1, 1)
-        unsourced, sourced = self.spread
-        d = torch.where(reach > 0, torch.full_like(reach, sourced), torch.full_like(reach, unsourced))
-        d2 = d * d
-        spread = (ab * d2 + 1.0 - ab).sqrt()
-        skip = ab.sqrt() * d2 / spread ** 2
-        out = d * (1.0 - ab).sqrt() / spread
-        return centre + skip * (x_t - ab.sqrt() * centre) + out * self.network(x_t, condition, t)
+        sourced = reach > 0
+
+        def variance(pair: Pair) -> torch.Tensor:
+            return torch.where(sourced, torch.full_like(reach, pair[1] ** 2), torch.full_like(reach, pair[0] ** 2))
+
+        def skip(signal: torch.Tensor, noise_share: float) -> torch.Tensor:
+            """The Wiener gain of a band holding ``signal`` of the shot and ``noise_share`` of the noise."""
+            return ab.sqrt() * signal / (ab * signal + (1.0 - ab) * noise_share)
+
+        d2 = variance(self.spread.total)
+        out = (d2 * (1.0 - ab) / (ab * d2 + 1.0 - ab)).sqrt()
+        residual = x_t - ab.sqrt() * centre
+        smooth = smooth_band(residual)
+        guess = skip(variance(self.spread.smooth), SMOOTH_NOISE) * smooth \
+            + skip(variance(self.spread.fine), FINE_NOISE) * (residual - smooth)
+        return centre + guess + out * self.network(x_t, condition, t)
 
 
 class CentreFit(NamedTuple):
     """How the shot's known pixels that training masks hide sit around their centre: ``spread``,
-    their RMS distance from it per kind (``Spread``); ``share``, their squared distance from it over
+    their RMS distance from it per kind and band (``Spread``); ``share``, their squared distance from it over
     their squared distance from the shot's mean colour, pooled (below 1 the centre predicts them
     better than a flat fill does; 1 for a shot with no such pixel)."""
 
@@ -145,11 +210,14 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     (T,2,3) or (T,2), ``trusted`` and ``clone`` as for ``build_centre``. With ``window`` > 0 each mask
     covers that many consecutive frames, drawn at random, whose centre looks only at them (as a
     training window's does; the cost of a fit follows it), else the whole shot. A kind with no
-    such pixel takes the other's spread, and MIN_DETAIL when there are none at all."""
+    such pixel takes the other's spread, and MIN_DETAIL when there are none at all. The bands
+    are measured where the blur reads hidden known pixels only, as shares of the distance there
+    (white noise's shares when there is no such pixel)."""
     frames, height, width = hole.shape
     length = min(window or frames, frames)
     squares = torch.zeros(2, dtype=torch.float64)
     counts = torch.zeros(2, dtype=torch.float64)
+    bands = torch.zeros(3, 2, dtype=torch.float64)  # (distance, smooth band, fine band) x kind, band pixels
     flat = torch.zeros((), dtype=torch.float64)
     mean = video[:, ~hole].double().mean(dim=1) if bool((~hole).any()) else torch.zeros(video.shape[0], dtype=torch.float64)
     for _ in range(SPREAD_MASKS):
@@ -162,13 +230,25 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
                               prior, None if offsets is None else offsets[None, span], trusted, clone)[0]
         scored = hidden & ~clip_hole
         sourced = centre[VIDEO_CHANNELS] > 0
-        error = (clip - centre[:VIDEO_CHANNELS]).double().square().sum(dim=0)
+        distance = torch.where(scored, clip - centre[:VIDEO_CHANNELS], torch.zeros((), device=clip.device)).double()
+        smooth = smooth_band(distance)
+        parts = [part.square().sum(dim=0) for part in (distance, smooth, distance - smooth)]
+        error = parts[0]
+        banded = scored & ~grow(~scored[None], len(BINOMIAL) // 2)[0]
         flat += (clip[:, scored].double() - mean[:, None]).square().sum()
-        for kind, where in enumerate((scored & ~sourced, scored & sourced)):
+        for kind, kind_pixels in enumerate((~sourced, sourced)):
+            where = scored & kind_pixels
             squares[kind] += error[where].sum()
             counts[kind] += where.sum() * video.shape[0]
+            for band, part in enumerate(parts):
+                bands[band, kind] += part[banded & kind_pixels].sum()
     if not bool((counts > 0).any()):
-        return CentreFit((MIN_DETAIL, MIN_DETAIL), 1.0)
+        return CentreFit(Spread.white((MIN_DETAIL, MIN_DETAIL)), 1.0)
     values = [float((squares[k] / counts[k]).sqrt()) if counts[k] > 0 else None for k in range(2)]
-    spread = (values[0] if values[0] is not None else values[1], values[1] if values[1] is not None else values[0])
+    total = (values[0] if values[0] is not None else values[1], values[1] if values[1] is not None else values[0])
+    shares = [(float((bands[1, k] / bands[0, k]).sqrt()), float((bands[2, k] / bands[0, k]).sqrt()))
+              if bands[0, k] > 0 else None for k in range(2)]
+    shares = [own or other or (SMOOTH_NOISE ** 0.5, FINE_NOISE ** 0.5) for own, other in zip(shares, shares[::-1])]
+    spread = Spread(total, (total[0] * shares[0][0], total[1] * shares[1][0]),
+                    (total[0] * shares[0][1], total[1] * shares[1][1]))
     return CentreFit(spread, float(squares.sum() / flat) if float(flat) > 0 else 1.0)

@@ -5,8 +5,8 @@ import torch
 
 from infusion.engine.method.diffusion import linear_schedule
 from infusion.engine.method.pyramid import degrade
-from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement, build_centre,
-                                               centre_fit)
+from infusion.engine.method.refinement import (AGREEMENT, FINE_NOISE, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement,
+                                               Spread, build_centre, centre_fit, smooth_band)
 
 
 class Silent(torch.nn.Module):
@@ -22,7 +22,7 @@ def test_an_untrained_correction_keeps_x_t_at_low_noise_and_the_centre_at_high_n
     x_t = coarse + 0.1 * torch.randn(1, 3, 2, 8, 8, generator=generator)  # near t = 0 x_t is near x0
     condition = torch.cat([torch.zeros(1, 4, 2, 8, 8), build_centre(coarse, torch.ones(1, 2, 8, 8, dtype=torch.bool),
                                                                     coarse)], dim=1)
-    refine = Refinement(Silent(), linear_schedule(1000), (0.1, 0.1))
+    refine = Refinement(Silent(), linear_schedule(1000), Spread.white((0.1, 0.1)))
     assert torch.allclose(refine(x_t, condition, torch.tensor([0])), x_t, atol=0.01)  # skip 0.99 at d = 0.1
     assert torch.allclose(refine(x_t, condition, torch.tensor([999])), coarse, atol=2e-3)
 
@@ -33,7 +33,7 @@ def test_a_revealed_pixel_trusts_its_centre_by_its_own_spread():
     centre[:, 3, :, 1] = 0.5  # the second pixel has a temporal source
     x_t = torch.ones(1, 3, 1, 2, 1)
     condition = torch.cat([torch.zeros(1, 4, 1, 2, 1), centre], dim=1)
-    x0 = Refinement(Silent(), linear_schedule(1000), (0.5, 0.01))(x_t, condition, torch.tensor([300]))
+    x0 = Refinement(Silent(), linear_schedule(1000), Spread.white((0.5, 0.01)))(x_t, condition, torch.tensor([300]))
     assert float(x0[0, 0, 0, 1, 0]) < 0.05 < float(x0[0, 0, 0, 0, 0])  # near the centre, 0, where sourced
 
 
@@ -44,14 +44,14 @@ def test_the_spread_is_the_hidden_known_pixels_rms_around_the_centre():
     hole[:, :4] = True
     video[:, hole] = 5.0  # under the hole: never read
     generator = torch.Generator().manual_seed(0)
-    unsourced, sourced = centre_fit(video, hole, coarse, generator, 0.5, prior=False).spread
+    unsourced, sourced = centre_fit(video, hole, coarse, generator, 0.5, prior=False).spread.total
     assert abs(unsourced - 0.2) < 1e-6 and abs(sourced - 0.2) < 1e-6  # no prior: one class, both the same
-    unsourced, sourced = centre_fit(video, hole, coarse, generator, 0.5).spread
+    unsourced, sourced = centre_fit(video, hole, coarse, generator, 0.5).spread.total
     # The prior (0.2, copied or filled in) disagrees with the level below (0) by twice AGREEMENT:
     # the centre takes exp(-2) of the prior.
     expected = 0.2 * (1.0 - math.exp(-0.2 ** 2 / (2 * AGREEMENT ** 2)))
     assert abs(unsourced - expected) < 1e-6 and abs(sourced - expected) < 1e-6
-    assert centre_fit(video, torch.ones_like(hole), coarse, generator, 0.5) == ((MIN_DETAIL, MIN_DETAIL), 1.0)
+    assert centre_fit(video, torch.ones_like(hole), coarse, generator, 0.5) == (Spread.white((MIN_DETAIL, MIN_DETAIL)), 1.0)
 
 
 def test_a_still_background_revealed_later_has_no_spread_where_it_is_copied():
@@ -60,7 +60,7 @@ def test_a_still_background_revealed_later_has_no_spread_where_it_is_copied():
     frame = torch.rand(3, 1, 16, 16, generator=generator) * 2 - 1
     video = frame.expand(3, 6, 16, 16).contiguous()
     hole = torch.zeros(6, 16, 16, dtype=torch.bool)
-    unsourced, sourced = centre_fit(video, hole, None, generator, 0.5).spread
+    unsourced, sourced = centre_fit(video, hole, None, generator, 0.5).spread.total
     assert sourced < 1e-6 < 0.1 < unsourced
 
 
@@ -149,5 +149,38 @@ def test_a_fit_on_windows_of_frames_reads_only_their_frames_and_agrees_with_the_
     whole = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5)
     assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=6) == whole
     assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=9) == whole
-    unsourced, sourced = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=1).spread
+    unsourced, sourced = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=1).spread.total
     assert sourced == unsourced > 0.1  # one frame: nothing copied, the spatial fill's error alone
+
+
+def _fine(images: torch.Tensor) -> torch.Tensor:
+    return images - smooth_band(images)
+
+
+def test_at_low_noise_the_fine_band_of_a_smooth_shot_is_taken_for_noise():
+    """x_t near t = 0 is the shot plus white noise: where the shot has no fine detail the guess
+    drops the noise's fine band; a spread without spatial structure keeps it, as x_t does."""
+    generator = torch.Generator().manual_seed(2)
+    ramp = torch.linspace(-0.5, 0.5, 16).view(1, 1, 1, 1, 16).expand(1, 3, 2, 16, 16)
+    x_t = ramp + 0.01 * torch.randn(1, 3, 2, 16, 16, generator=generator)
+    condition = torch.zeros(1, 8, 2, 16, 16)  # a centre of 0 with no temporal source
+    smooth_shot = Spread((0.3, 0.3), (0.3, 0.3), (1e-4, 1e-4))
+    t = torch.tensor([0])
+    smooth = Refinement(Silent(), linear_schedule(1000), smooth_shot)(x_t, condition, t)
+    white = Refinement(Silent(), linear_schedule(1000), Spread.white((0.3, 0.3)))(x_t, condition, t)
+    noise = _fine(x_t).square().mean().sqrt()
+    assert _fine(smooth).square().mean().sqrt() < 0.2 * noise  # what is left: the fine band of blurred noise
+    assert _fine(white).square().mean().sqrt() > 0.95 * noise
+    assert (smooth - ramp).square().mean().sqrt() < 0.5 * (x_t - ramp).square().mean().sqrt()  # nearer the shot
+
+
+def test_the_fit_measures_how_much_of_the_distance_is_fine_detail():
+    generator = torch.Generator().manual_seed(4)
+    coarse = torch.rand(3, 6, 4, 4, generator=generator) * 2 - 1
+    smooth = torch.nn.functional.interpolate(coarse, size=(32, 32), mode="bicubic", align_corners=False)
+    noise = torch.rand(3, 6, 32, 32, generator=generator) * 2 - 1
+    hole = torch.zeros(6, 32, 32, dtype=torch.bool)
+    for video, low, high in ((smooth, 0.0, 0.1), (noise, 0.85 * FINE_NOISE ** 0.5, 1.15 * FINE_NOISE ** 0.5)):
+        spread = centre_fit(video, hole, None, torch.Generator().manual_seed(0), 0.5).spread
+        unsourced, fine = spread.total[0], spread.fine[0]
+        assert low * unsourced <= fine <= high * unsourced
