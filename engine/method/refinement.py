@@ -20,23 +20,24 @@ shot's texture and motion: what a few hundred steps on crops can do.
 
 The spread is measured for two kinds of pixel: those the prior copies from another frame (a
 revealed background is close to its centre) and the rest; the centre's reach channel tells them
-apart. And it is measured in two spatial bands, as the Wiener filter is best applied band by
-band: the finest (what a 5-tap binomial blur takes away: grain) and the rest. Noise is white, so
-at low noise a band the shot has little of (the fine band of smooth water, of a soft gradient)
-is mostly noise and its guess keeps the centre there; one band for all kept x_t, so the chain's
-last step left its noise (sqrt(1 - ab) = 0.01 at t = 0) in the fill, several times the truth's
-fine detail on smooth textures (`infusion eval`'s detail 29 on the waves clip, 300 on flicker).
+apart. And it is measured in spatial bands (engine/method/bands.py), as the Wiener filter is
+best applied band by band: noise is white, so at low noise a band the shot has little of (the
+fine detail of smooth water, of a soft gradient) is mostly noise and its guess keeps the centre
+there. One band for all kept x_t, so the chain's last step left its noise (sqrt(1 - ab) = 0.01
+at t = 0) in the fill, many times the truth's fine detail on smooth textures (`infusion eval`'s
+detail 29 on the waves clip, 300 on flicker). The correction's bands are scaled alike, but for
+the smoothest, which keeps the whole spread's scale.
 """
 from __future__ import annotations
 
 from typing import NamedTuple, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
+from .bands import NOISE_SHARES, REACH, split
 from .prior import grow, reveal_prior
 from .pyramid import degrade
 from .texture import donor_detail
@@ -50,56 +51,25 @@ AGREEMENT = 0.1  # network units: the level below agrees with this level's prior
 TRUSTED_AGREEMENT = 0.3
 
 Pair = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
-BINOMIAL = (1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16)  # the smooth band's blur, each spatial axis
-# The share of white noise's power in each band: the blur's squared norm, and what is left.
-SMOOTH_NOISE = sum(tap * tap for tap in BINOMIAL) ** 2
-FINE_NOISE = 1.0 - 2.0 * BINOMIAL[len(BINOMIAL) // 2] ** 2 + SMOOTH_NOISE
 
 
 class Spread(NamedTuple):
     """How the shot sits around its centre, per kind of pixel (``Pair``): ``total``, the RMS
-    distance; ``smooth`` and ``fine``, the RMS of that distance's two spatial bands (``smooth_band``)."""
+    distance; ``bands``, the RMS of that distance in each spatial band (``bands.split``), finest first."""
 
     total: Pair
-    smooth: Pair
-    fine: Pair
+    bands: Tuple[Pair, ...]
 
     @classmethod
     def white(cls, total: Pair) -> "Spread":
         """A distance with no spatial structure: each band holds white noise's share of it."""
-        return cls(total, _times(total, SMOOTH_NOISE ** 0.5), _times(total, FINE_NOISE ** 0.5))
+        return cls(total, tuple((total[0] * share ** 0.5, total[1] * share ** 0.5) for share in NOISE_SHARES))
 
     def scaled(self, unsourced: float, sourced: float) -> "Spread":
         """Every figure of each kind times that kind's factor."""
-        return Spread(*((pair[0] * unsourced, pair[1] * sourced) for pair in self))
-
-
-def _times(pair: Pair, factor: float) -> Pair:
-    return pair[0] * factor, pair[1] * factor
-
-
-def smooth_band(images: torch.Tensor) -> torch.Tensor:
-    """``images`` (..., H, W) blurred by ``BINOMIAL`` on both spatial axes; the fine band is what
-    this takes away. Edges are extended by point reflection, so a gradient has no fine band there."""
-    height, width = images.shape[-2:]
-    flat = images.reshape(-1, 1, height, width)
-    taps = torch.tensor(BINOMIAL, device=images.device, dtype=images.dtype)
-    for axis, kernel in ((2, taps.view(1, 1, -1, 1)), (3, taps.view(1, 1, 1, -1))):
-        flat = F.conv2d(_extended(flat, axis, len(BINOMIAL) // 2), kernel)
-    return flat.reshape(images.shape)
-
-
-def _extended(images: torch.Tensor, axis: int, reach: int) -> torch.Tensor:
-    """``images`` extended by ``reach`` pixels at both ends of ``axis``: each edge pixel's
-    point reflection (2 edge - mirror), or the edge repeated where the axis is too short."""
-    size = images.shape[axis]
-    first, last = images.narrow(axis, 0, 1), images.narrow(axis, size - 1, 1)
-    if size <= reach:
-        return torch.cat([first.repeat_interleave(reach, axis), images,
-                          last.repeat_interleave(reach, axis)], dim=axis)
-    before = 2 * first - images.narrow(axis, 1, reach).flip(axis)
-    after = 2 * last - images.narrow(axis, size - 1 - reach, reach).flip(axis)
-    return torch.cat([before, images, after], dim=axis)
+        def times(pair: Pair) -> Pair:
+            return pair[0] * unsourced, pair[1] * sourced
+        return Spread(times(self.total), tuple(times(pair) for pair in self.bands))
 
 
 def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torch.Tensor] = None,
@@ -165,7 +135,7 @@ class Refinement(nn.Module):
     def __init__(self, network: nn.Module, schedule: Schedule, spread: Spread):
         super().__init__()
         self.network = network
-        self.spread = Spread(tuple(max(float(d), MIN_DETAIL) for d in spread.total), spread.smooth, spread.fine)
+        self.spread = spread._replace(total=tuple(max(float(d), MIN_DETAIL) for d in spread.total))
         self.register_buffer("alpha_bar", schedule.alpha_bar.float(), persistent=False)
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -174,20 +144,22 @@ class Refinement(nn.Module):
         ab = self.alpha_bar.to(x_t.device)[t].view(-1, 1, 1, 1, 1)
         sourced = reach > 0
 
-        def variance(pair: Pair) -> torch.Tensor:
-            return torch.where(sourced, torch.full_like(reach, pair[1] ** 2), torch.full_like(reach, pair[0] ** 2))
+        def gains(pair: Pair, noise_share: float) -> Tuple[torch.Tensor, torch.Tensor]:
+            """(skip, out) of a band holding ``pair``'s spread of the shot and ``noise_share`` of
+            the noise: its Wiener gain, and that guess's RMS error over the band's share of white
+            noise (a white correction of unit RMS then has the error's strength in that band)."""
+            signal = torch.where(sourced, torch.full_like(reach, pair[1] ** 2), torch.full_like(reach, pair[0] ** 2))
+            total = ab * signal + (1.0 - ab) * noise_share
+            return ab.sqrt() * signal / total, (signal * (1.0 - ab) / total).sqrt()
 
-        def skip(signal: torch.Tensor, noise_share: float) -> torch.Tensor:
-            """The Wiener gain of a band holding ``signal`` of the shot and ``noise_share`` of the noise."""
-            return ab.sqrt() * signal / (ab * signal + (1.0 - ab) * noise_share)
-
-        d2 = variance(self.spread.total)
-        out = (d2 * (1.0 - ab) / (ab * d2 + 1.0 - ab)).sqrt()
-        residual = x_t - ab.sqrt() * centre
-        smooth = smooth_band(residual)
-        guess = skip(variance(self.spread.smooth), SMOOTH_NOISE) * smooth \
-            + skip(variance(self.spread.fine), FINE_NOISE) * (residual - smooth)
-        return centre + guess + out * self.network(x_t, condition, t)
+        _, out = gains(self.spread.total, 1.0)
+        x0 = centre
+        residuals, corrections = split(x_t - ab.sqrt() * centre), split(self.network(x_t, condition, t))
+        for index, (residual, correction, pair, share) in enumerate(zip(residuals, corrections, self.spread.bands,
+                                                                        NOISE_SHARES)):
+            skip, out_band = gains(pair, share)
+            x0 = x0 + skip * residual + (out if index == len(NOISE_SHARES) - 1 else out_band) * correction
+        return x0
 
 
 class CentreFit(NamedTuple):
@@ -217,7 +189,7 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     length = min(window or frames, frames)
     squares = torch.zeros(2, dtype=torch.float64)
     counts = torch.zeros(2, dtype=torch.float64)
-    bands = torch.zeros(3, 2, dtype=torch.float64)  # (distance, smooth band, fine band) x kind, band pixels
+    bands = torch.zeros(1 + len(NOISE_SHARES), 2, dtype=torch.float64)  # (distance, each band) x kind, band pixels
     flat = torch.zeros((), dtype=torch.float64)
     mean = video[:, ~hole].double().mean(dim=1) if bool((~hole).any()) else torch.zeros(video.shape[0], dtype=torch.float64)
     for _ in range(SPREAD_MASKS):
@@ -231,10 +203,9 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
         scored = hidden & ~clip_hole
         sourced = centre[VIDEO_CHANNELS] > 0
         distance = torch.where(scored, clip - centre[:VIDEO_CHANNELS], torch.zeros((), device=clip.device)).double()
-        smooth = smooth_band(distance)
-        parts = [part.square().sum(dim=0) for part in (distance, smooth, distance - smooth)]
+        parts = [part.square().sum(dim=0) for part in [distance] + split(distance)]
         error = parts[0]
-        banded = scored & ~grow(~scored[None], len(BINOMIAL) // 2)[0]
+        banded = scored & ~grow(~scored[None], REACH)[0]
         flat += (clip[:, scored].double() - mean[:, None]).square().sum()
         for kind, kind_pixels in enumerate((~sourced, sourced)):
             where = scored & kind_pixels
@@ -246,9 +217,8 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
         return CentreFit(Spread.white((MIN_DETAIL, MIN_DETAIL)), 1.0)
     values = [float((squares[k] / counts[k]).sqrt()) if counts[k] > 0 else None for k in range(2)]
     total = (values[0] if values[0] is not None else values[1], values[1] if values[1] is not None else values[0])
-    shares = [(float((bands[1, k] / bands[0, k]).sqrt()), float((bands[2, k] / bands[0, k]).sqrt()))
+    shares = [tuple(float((bands[1 + band, k] / bands[0, k]).sqrt()) for band in range(len(NOISE_SHARES)))
               if bands[0, k] > 0 else None for k in range(2)]
-    shares = [own or other or (SMOOTH_NOISE ** 0.5, FINE_NOISE ** 0.5) for own, other in zip(shares, shares[::-1])]
-    spread = Spread(total, (total[0] * shares[0][0], total[1] * shares[1][0]),
-                    (total[0] * shares[0][1], total[1] * shares[1][1]))
+    shares = [own or other or tuple(share ** 0.5 for share in NOISE_SHARES) for own, other in zip(shares, shares[::-1])]
+    spread = Spread(total, tuple((total[0] * unsourced, total[1] * sourced) for unsourced, sourced in zip(*shares)))
     return CentreFit(spread, float(squares.sum() / flat) if float(flat) > 0 else 1.0)

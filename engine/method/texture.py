@@ -37,12 +37,12 @@ def donor_detail(video: torch.Tensor, hidden: torch.Tensor, target: torch.Tensor
     """The detail (B,3,T,H,W) cloned onto ``target`` (B,T,H,W, hidden pixels the shot never
     reveals) of ``video`` (B,3,T,H,W, zero where ``hidden``), zero elsewhere and where no offset
     reaches a known donor. The detail is what a level ``factor`` times smaller lacks; a donor
-    pixel is known with every pixel its detail reads (about ``2 factor`` pixels around it).
+    pixel is known with every pixel its detail reads (about ``3 factor`` pixels around it).
     ``strength``: the most of the donor's detail taken (``_gain``)."""
     detail = torch.zeros_like(video)
     if factor <= 1.0 or not bool(target.any()):
         return detail
-    reach = math.ceil(2.0 * factor) + 1  # the antialiased scale down, then up: about 2 factor pixels
+    reach = math.ceil(3.0 * factor) + 1  # the antialiased scale down (factor), then bicubic up (2 factor)
     usable = ~grow(hidden, reach)  # (B,T,H,W): the detail there reads no hidden pixel
     band = torch.where(usable[:, None], video - degrade(video, factor), torch.zeros((), device=video.device))
     ring = grow(target, RING) & ~hidden

@@ -5,8 +5,9 @@ import torch
 
 from infusion.engine.method.diffusion import linear_schedule
 from infusion.engine.method.pyramid import degrade
-from infusion.engine.method.refinement import (AGREEMENT, FINE_NOISE, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement,
-                                               Spread, build_centre, centre_fit, smooth_band)
+from infusion.engine.method.bands import BANDS, NOISE_SHARES, split
+from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement, Spread,
+                                               build_centre, centre_fit)
 
 
 class Silent(torch.nn.Module):
@@ -154,24 +155,33 @@ def test_a_fit_on_windows_of_frames_reads_only_their_frames_and_agrees_with_the_
 
 
 def _fine(images: torch.Tensor) -> torch.Tensor:
-    return images - smooth_band(images)
+    return split(images)[0]
+
+
+class Grainy(torch.nn.Module):
+    """A correction of white noise, the same at every call."""
+
+    def forward(self, x_t, condition, t):
+        return torch.randn(x_t.shape, generator=torch.Generator().manual_seed(5))
 
 
 def test_at_low_noise_the_fine_band_of_a_smooth_shot_is_taken_for_noise():
     """x_t near t = 0 is the shot plus white noise: where the shot has no fine detail the guess
-    drops the noise's fine band; a spread without spatial structure keeps it, as x_t does."""
+    drops the noise's fine band, and the correction's fine band is held to that band's small
+    spread; a spread without spatial structure keeps both, as one band did."""
     generator = torch.Generator().manual_seed(2)
     ramp = torch.linspace(-0.5, 0.5, 16).view(1, 1, 1, 1, 16).expand(1, 3, 2, 16, 16)
     x_t = ramp + 0.01 * torch.randn(1, 3, 2, 16, 16, generator=generator)
     condition = torch.zeros(1, 8, 2, 16, 16)  # a centre of 0 with no temporal source
-    smooth_shot = Spread((0.3, 0.3), (0.3, 0.3), (1e-4, 1e-4))
+    smooth_shot = Spread((0.3, 0.3), ((1e-4, 1e-4),) * (BANDS - 1) + ((0.3, 0.3),))  # all in the smoothest band
     t = torch.tensor([0])
-    smooth = Refinement(Silent(), linear_schedule(1000), smooth_shot)(x_t, condition, t)
-    white = Refinement(Silent(), linear_schedule(1000), Spread.white((0.3, 0.3)))(x_t, condition, t)
-    noise = _fine(x_t).square().mean().sqrt()
-    assert _fine(smooth).square().mean().sqrt() < 0.2 * noise  # what is left: the fine band of blurred noise
-    assert _fine(white).square().mean().sqrt() > 0.95 * noise
-    assert (smooth - ramp).square().mean().sqrt() < 0.5 * (x_t - ramp).square().mean().sqrt()  # nearer the shot
+    for network in (Silent(), Grainy()):
+        smooth = Refinement(network, linear_schedule(1000), smooth_shot)(x_t, condition, t)
+        white = Refinement(network, linear_schedule(1000), Spread.white((0.3, 0.3)))(x_t, condition, t)
+        noise = _fine(x_t).square().mean().sqrt()
+        assert _fine(smooth).square().mean().sqrt() < 0.2 * noise  # what is left: the fine band of blurred noise
+        assert _fine(white).square().mean().sqrt() > 0.95 * noise
+        assert (smooth - ramp).square().mean().sqrt() < 0.5 * (x_t - ramp).square().mean().sqrt()  # nearer the shot
 
 
 def test_the_fit_measures_how_much_of_the_distance_is_fine_detail():
@@ -180,7 +190,7 @@ def test_the_fit_measures_how_much_of_the_distance_is_fine_detail():
     smooth = torch.nn.functional.interpolate(coarse, size=(32, 32), mode="bicubic", align_corners=False)
     noise = torch.rand(3, 6, 32, 32, generator=generator) * 2 - 1
     hole = torch.zeros(6, 32, 32, dtype=torch.bool)
-    for video, low, high in ((smooth, 0.0, 0.1), (noise, 0.85 * FINE_NOISE ** 0.5, 1.15 * FINE_NOISE ** 0.5)):
+    for video, low, high in ((smooth, 0.0, 0.1), (noise, 0.85 * NOISE_SHARES[0] ** 0.5, 1.15 * NOISE_SHARES[0] ** 0.5)):
         spread = centre_fit(video, hole, None, torch.Generator().manual_seed(0), 0.5).spread
-        unsourced, fine = spread.total[0], spread.fine[0]
+        unsourced, fine = spread.total[0], spread.bands[0][0]
         assert low * unsourced <= fine <= high * unsourced
