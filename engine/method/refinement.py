@@ -21,12 +21,13 @@ shot's texture and motion: what a few hundred steps on crops can do.
 The spread is measured for two kinds of pixel: those the prior copies from another frame (a
 revealed background is close to its centre) and the rest; the centre's reach channel tells them
 apart. And it is measured in spatial bands (engine/method/bands.py), as the Wiener filter is
-best applied band by band: noise is white, so at low noise a band the shot has little of (the
-fine detail of smooth water, of a soft gradient) is mostly noise and its guess keeps the centre
-there. One band for all kept x_t, so the chain's last step left its noise (sqrt(1 - ab) = 0.01
-at t = 0) in the fill, many times the truth's fine detail on smooth textures (`infusion eval`'s
-detail 29 on the waves clip, 300 on flicker). The correction's bands are scaled alike, but for
-the smoothest, which keeps the whole spread's scale.
+best applied band by band (at the finer levels; the coarsest level takes white noise's
+shares): noise is white, so at low noise a band the shot has little of (the fine detail of
+smooth water, of a soft gradient) is mostly noise and its guess keeps the centre there. One
+band for all kept x_t, so the chain's last step left its noise (sqrt(1 - ab) = 0.01 at t = 0)
+in the fill, many times the truth's fine detail on smooth textures (`infusion eval`'s detail 29
+on the waves clip, 300 on flicker). The correction's bands are scaled alike, but for the
+smoothest, which keeps the whole spread's scale.
 """
 from __future__ import annotations
 
