@@ -220,6 +220,9 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     total = (values[0] if values[0] is not None else values[1], values[1] if values[1] is not None else values[0])
     shares = [tuple(float((bands[1 + band, k] / bands[0, k]).sqrt()) for band in range(len(NOISE_SHARES)))
               if bands[0, k] > 0 else None for k in range(2)]
-    shares = [own or other or tuple(share ** 0.5 for share in NOISE_SHARES) for own, other in zip(shares, shares[::-1])]
-    spread = Spread(total, tuple((total[0] * unsourced, total[1] * sourced) for unsourced, sourced in zip(*shares)))
+    if shares == [None, None]:
+        spread = Spread.white(total)
+    else:
+        shares = [own or other for own, other in zip(shares, shares[::-1])]
+        spread = Spread(total, tuple((total[0] * unsourced, total[1] * sourced) for unsourced, sourced in zip(*shares)))
     return CentreFit(spread, float(squares.sum() / flat) if float(flat) > 0 else 1.0)
