@@ -23,3 +23,14 @@ def tiny_shot(frames: int = 6, height: int = 32, width: int = 32, seed: int = 0)
 @pytest.fixture
 def shot():
     return tiny_shot()
+
+
+def level_stacks(video, hole, settings):
+    """The coarse-to-fine level stacks of a (3,T,H,W) shot for ``settings``, as the shot pipeline builds them."""
+    from infusion.engine.method.pyramid import level_shapes, scale_known
+    frames = video.permute(1, 0, 2, 3)
+    out = []
+    for shape in level_shapes(video.shape[2], video.shape[3], settings):
+        scaled, small = scale_known(frames, hole, shape)
+        out.append((scaled.permute(1, 0, 2, 3).contiguous(), small))
+    return out

@@ -1,6 +1,6 @@
 """Spatial frequency bands of images: an a trous decomposition with a 5-tap binomial blur.
 
-The image is blurred ``BANDS - 1`` times, the k-th blur's taps spread 2^k pixels apart; band 0
+The image is blurred ``count - 1`` times (``BANDS`` unless asked), the k-th blur's taps spread 2^k pixels apart; band 0
 is what the first blur takes away (the finest detail: grain), band k what the k-th blur takes
 from the blur before it, and the last band the image blurred by all of them. The bands sum to
 the image. Edges are extended by point reflection, so a gradient stays in the last band.
@@ -14,15 +14,22 @@ import torch.nn.functional as F
 
 BINOMIAL = (1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16)
 BANDS = 3
-REACH = sum((len(BINOMIAL) // 2) << level for level in range(BANDS - 1))  # pixels a band reads around a pixel
 
 
-def split(images: torch.Tensor) -> List[torch.Tensor]:
-    """The ``BANDS`` bands of ``images`` (..., H, W), finest first, each shaped like it."""
+def reach(count: int = BANDS) -> int:
+    """Pixels a band of a ``count``-band split reads around a pixel."""
+    return sum((len(BINOMIAL) // 2) << level for level in range(count - 1))
+
+
+REACH = reach()
+
+
+def split(images: torch.Tensor, count: int = BANDS) -> List[torch.Tensor]:
+    """The ``count`` bands of ``images`` (..., H, W), finest first, each shaped like it."""
     height, width = images.shape[-2:]
     previous = images.reshape(-1, 1, height, width)
     bands = []
-    for level in range(BANDS - 1):
+    for level in range(count - 1):
         blurred = _blur(previous, 1 << level)
         bands.append((previous - blurred).reshape(images.shape))
         previous = blurred

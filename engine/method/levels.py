@@ -21,6 +21,7 @@ import torch
 from .acceleration import Acceleration
 from .camera import measure_camera
 from .checkpoint import CheckpointStore
+from .detail_match import MARGIN, match_detail
 from .inpaint import InpaintResult, inpaint
 from .progress import ProgressCallback
 from .pyramid import upscale_video
@@ -39,7 +40,8 @@ def inpaint_levels(
     acceleration: Optional[Acceleration] = None,
 ) -> InpaintResult:
     """Fill every level of ``stacks`` (coarsest first, each the same shot at a larger size, the
-    hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w)."""
+    hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w), its detail matched
+    to the plate's around the hole when ``settings.match_detail`` asks (engine/method/detail_match.py)."""
     result: Optional[InpaintResult] = None
     width = motion_width(stacks) if stacks else 0
     motion = next((measure_camera(video, hole, settings, progress) for video, hole in stacks
@@ -63,6 +65,11 @@ def inpaint_levels(
         result = InpaintResult(variants, result.corrects_prior)
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
+    if settings.match_detail > 0.0:
+        hole = stacks[-1][1]
+        rows, cols = finer_window(hole, MARGIN)
+        result.variants[..., rows, cols] = match_detail(result.variants[..., rows, cols], hole[:, rows, cols],
+                                                        settings.match_detail)
     return result
 
 

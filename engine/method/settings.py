@@ -129,6 +129,10 @@ class Settings:
     # grass was a smooth green patch and is grass; PSNR and SSIM, which reward a blur where the
     # texture cannot be known, pay for it.
     refine_clone: float = 0.0
+    # The finished fill's detail bands are matched to the plate's around the hole, scaled at most
+    # this much (engine/method/detail_match.py): 0 leaves the fill as sampled (the paper), 1 only
+    # tones down a fill busier than the plate, above 1 also sharpens a smoother one.
+    match_detail: float = 0.0
     # The share of a finer level's training windows hidden whole. A finer level trains on small
     # crops whose random masks always leave known pixels near; deep inside a hole larger than a
     # crop it sees none, and a network never trained so there drifted in colour (a cyan disc
@@ -181,6 +185,8 @@ class Settings:
             problems.append("ema_decay must lie in [0, 1)")
         if not 0.0 <= self.refine_clone <= 1.0:
             problems.append("refine_clone must lie in [0, 1]")
+        if not 0.0 <= self.match_detail <= 4.0:
+            problems.append("match_detail must lie in [0, 4]")
         if not 0.0 < self.refine_detail <= 4.0 or not 0.0 < self.refine_copy_detail <= 1.0:
             problems.append("refine_detail must lie in (0, 4] and refine_copy_detail in (0, 1]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from conftest import tiny_shot
+from conftest import level_stacks, tiny_shot
 from infusion.engine.method.inpaint import inpaint
 from infusion.engine.method.levels import finer_window, inpaint_levels
 from infusion.engine.method.presets import preset
@@ -12,16 +12,6 @@ from infusion.engine.storage.checkpoint_file import CheckpointFile, load_checkpo
 
 SETTINGS = preset("test", working_size=16, refine_levels=2, refine_factor=2.0, refine_steps=100, refine_intervals=2,
                   tile_size=16, tile_overlap=4, variants=2, seed=3)
-
-
-def stacks_of(video, hole, settings=SETTINGS):
-    """The level stacks of a (3,T,H,W) shot, as the shot pipeline builds them."""
-    frames = video.permute(1, 0, 2, 3)
-    out = []
-    for shape in level_shapes(video.shape[2], video.shape[3], settings):
-        scaled, small = scale_known(frames, hole, shape)
-        out.append((scaled.permute(1, 0, 2, 3).contiguous(), small))
-    return out
 
 
 def test_level_shapes_run_from_the_working_size_to_the_shot_at_most_a_factor_apart():
@@ -46,7 +36,7 @@ def test_scaling_down_never_lets_a_hidden_pixel_reach_a_known_one():
 
 def test_a_finer_level_starts_from_the_level_below_and_keeps_known_pixels():
     video, hole = tiny_shot(height=32, width=32)
-    stacks = stacks_of(video, hole)
+    stacks = level_stacks(video, hole, SETTINGS)
     assert [tuple(v.shape[-2:]) for v, _ in stacks] == [(16, 16), (32, 32)]
     result = inpaint_levels(stacks, SETTINGS)
     fine_video, fine_hole = stacks[-1]
@@ -56,7 +46,7 @@ def test_a_finer_level_starts_from_the_level_below_and_keeps_known_pixels():
 
 def test_nothing_under_the_matte_leaks_into_a_finer_level():
     video, hole = tiny_shot(height=32, width=32)
-    coarse = upscale_video(inpaint(*stacks_of(video, hole)[0], SETTINGS).variants, (32, 32))
+    coarse = upscale_video(inpaint(*level_stacks(video, hole, SETTINGS)[0], SETTINGS).variants, (32, 32))
     junk = torch.where(hole[None], torch.full_like(video, -0.7), video)
     first = inpaint(video, hole, SETTINGS, coarse=coarse, level=1, levels=2).variants
     second = inpaint(junk, hole, SETTINGS, coarse=coarse, level=1, levels=2).variants
@@ -74,7 +64,7 @@ def test_a_finer_level_needs_the_level_below_and_the_coarsest_refuses_one():
 def test_progress_names_the_level():
     video, hole = tiny_shot(height=32, width=32)
     events = []
-    inpaint_levels(stacks_of(video, hole), SETTINGS, progress=events.append)
+    inpaint_levels(level_stacks(video, hole, SETTINGS), SETTINGS, progress=events.append)
     steps = [e for e in events if isinstance(e, StepProgress)]
     previews = [e for e in events if isinstance(e, IntervalFinished)]
     assert {(e.level, e.levels) for e in steps} == {(0, 2), (1, 2)}
@@ -90,7 +80,7 @@ class Stop(Exception):
                          ids=["trained weights", "averaged weights and cloned detail"])
 def test_a_run_stopped_inside_a_finer_level_resumes_there_bit_identical(tmp_path, settings):
     video, hole = tiny_shot(height=32, width=32)
-    stacks = stacks_of(video, hole, settings)
+    stacks = level_stacks(video, hole, settings)
 
     def checkpoints(level):
         return CheckpointFile(tmp_path / f"level{level}.pt")

@@ -1,0 +1,72 @@
+"""The fill's detail bands matched to the plate's around the hole: toned down, boosted within a
+bound, never a pixel outside the hole; and through a coarse-to-fine run, nothing under the matte read."""
+import torch
+
+from conftest import level_stacks, tiny_shot
+from infusion.engine.method.bands import split
+from infusion.engine.method.detail_match import MATCH_BANDS, MATCH_REACH, RING, match_detail
+from infusion.engine.method.levels import inpaint_levels
+from infusion.engine.method.presets import preset
+from infusion.engine.method.prior import grow
+
+SETTINGS = preset("test", working_size=16, refine_levels=1, refine_factor=2.0, tile_size=16, tile_overlap=4, variants=2)
+
+
+def shot(fill_grain: float, plate_grain: float = 0.02):
+    """(1,3,T,H,W) a smooth gradient with white grain of ``plate_grain`` outside a square hole
+    and ``fill_grain`` inside it, and the hole (T,H,W)."""
+    generator = torch.Generator().manual_seed(5)
+    frames, size = 3, 96
+    rows = torch.linspace(-0.5, 0.5, size)[:, None].expand(size, size)
+    base = (rows + 0.3 * rows.T).expand(1, 3, frames, size, size)
+    hole = torch.zeros(frames, size, size, dtype=torch.bool)
+    hole[:, 30:66, 30:66] = True
+    grain = torch.randn(1, 3, frames, size, size, generator=generator)
+    return base + torch.where(hole, fill_grain, plate_grain) * grain, hole
+
+
+def finest_power(video, where):
+    return float(split(video, MATCH_BANDS)[0][..., where].square().mean())
+
+
+def regions(hole):
+    inner = hole & ~grow((~hole)[None], MATCH_REACH)[0]
+    ring = grow(hole[None], RING + MATCH_REACH)[0] & ~grow(hole[None], MATCH_REACH)[0]
+    return inner, ring
+
+
+def test_a_fill_busier_than_the_plate_is_toned_down_to_it_and_nothing_outside_changes():
+    video, hole = shot(fill_grain=0.2)
+    inner, ring = regions(hole)
+    assert finest_power(video, inner) > 50 * finest_power(video, ring)
+    matched = match_detail(video, hole, 1.0)
+    assert torch.equal(matched[..., ~hole], video[..., ~hole])
+    assert abs(finest_power(matched, inner) / finest_power(matched, ring) - 1.0) < 0.3
+
+
+def test_a_smoother_fill_is_kept_unless_boosting_is_asked_and_then_by_at_most_the_bound():
+    video, hole = shot(fill_grain=0.002)
+    inner, _ = regions(hole)
+    assert torch.equal(match_detail(video, hole, 1.0), video)
+    boosted = match_detail(video, hole, 2.0)
+    ratio = finest_power(boosted, inner) / finest_power(video, inner)
+    assert 3.0 < ratio < 4.0 + 1e-3  # the plate's grain is 10x: the gain stops at 2, power 4
+    assert torch.equal(boosted[..., ~hole], video[..., ~hole])
+
+
+def test_a_hole_too_thin_to_measure_is_left_as_it_is():
+    video, hole = shot(fill_grain=0.2)
+    thin = torch.zeros_like(hole)
+    thin[:, 40:42, 20:80] = True
+    assert torch.equal(match_detail(video, thin, 1.0), video)
+
+
+def test_a_coarse_to_fine_run_with_matched_detail_reads_nothing_under_the_matte():
+    assert SETTINGS.match_detail > 0.0
+    video, hole = tiny_shot(height=32, width=32)
+    junk = torch.where(hole[None], torch.full_like(video, -0.7), video)
+    first = inpaint_levels(level_stacks(video, hole, SETTINGS), SETTINGS).variants
+    second = inpaint_levels(level_stacks(junk, hole, SETTINGS), SETTINGS).variants
+    assert torch.equal(first, second)
+    fine_video, fine_hole = level_stacks(video, hole, SETTINGS)[-1]
+    assert torch.equal(first[:, :, ~fine_hole], fine_video[None][:, :, ~fine_hole].expand(len(first), -1, -1))
