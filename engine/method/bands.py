@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 BINOMIAL = (1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16)
+SHORT_BINOMIAL = (1.0 / 4, 2.0 / 4, 1.0 / 4)  # its blur takes away the top of the finest band
 BANDS = 3
 
 
@@ -36,10 +37,18 @@ def split(images: torch.Tensor, count: int = BANDS) -> List[torch.Tensor]:
     return bands + [previous.reshape(images.shape)]
 
 
-def _blur(flat: torch.Tensor, spacing: int) -> torch.Tensor:
-    """(N,1,H,W) blurred by ``BINOMIAL`` along both axes, taps ``spacing`` pixels apart."""
-    taps = torch.tensor(BINOMIAL, device=flat.device, dtype=flat.dtype)
-    reach = (len(BINOMIAL) // 2) * spacing
+def pixel_detail(images: torch.Tensor) -> torch.Tensor:
+    """What a 3-tap binomial blur takes from ``images`` (..., H, W): the pixel-to-pixel detail,
+    the top half of the finest band (reading one pixel around)."""
+    height, width = images.shape[-2:]
+    flat = images.reshape(-1, 1, height, width)
+    return (flat - _blur(flat, 1, SHORT_BINOMIAL)).reshape(images.shape)
+
+
+def _blur(flat: torch.Tensor, spacing: int, weights: Tuple[float, ...] = BINOMIAL) -> torch.Tensor:
+    """(N,1,H,W) blurred by ``weights`` along both axes, taps ``spacing`` pixels apart."""
+    taps = torch.tensor(weights, device=flat.device, dtype=flat.dtype)
+    reach = (len(weights) // 2) * spacing
     for axis, kernel in ((2, taps.view(1, 1, -1, 1)), (3, taps.view(1, 1, 1, -1))):
         flat = F.conv2d(_extended(flat, axis, reach), kernel, dilation=spacing)
     return flat

@@ -6,50 +6,75 @@ around it shows at once. The finished fill is split into spatial bands (engine/m
 the hole, per variant and colour channel over the whole shot, is compared with the plate's own
 in a ring of known pixels around the hole (whose bands read no hidden pixel), and the hole's
 band is scaled by the square root of their ratio, at most ``most_gain`` (1: toned down only).
-Only hidden pixels change.
+Then the same for the pixel detail (``bands.pixel_detail``, the top of the finest octave), in
+passes until it settles. Only hidden pixels change.
 
 Why: on smooth textures the fill carried many times the truth's finest detail, from the seams
 between the frames the reveal prior copies from, the levels' upsampling and the network's own
 correction, while the plate's ring holds about the truth's (within 30%). At the preview budget
 (plate resolution, seed 0, 2026-12-07; detail is `infusion eval`'s Laplacian energy against the
-truth's, 1 = matched): flicker under still boxes 16.9 -> 3.9 (grain 6.8 -> 1.9), under moving
-blobs 17.9 -> 2.2 (grain 5.2 -> 1.1); waves under still boxes 7.6 -> 3.1 with PSNR 30.49 ->
-31.25 and SSIM 0.931 -> 0.945, under moving blobs 9.3 -> 5.7. What is left lies within each
-octave, tilted to its high end, which an octave's power cannot see. On the shared plates the
-fill has less detail than the ring in nearly every band: bbb, and cyclist under still boxes,
-are unchanged; cyclist under moving blobs' detail goes 1.55 -> 1.49. Boosting (``most_gain`` 1.5) brought bbb under still boxes to
-detail 1.17 and grain 1.03 but cost 0.2 dB and SSIM 0.319 -> 0.269: it sharpens the fill's own
-structure rather than adding texture, so the presets only tone down.
+truth's, 1 = matched), octaves, then pixel detail: flicker under still boxes 16.9 -> 3.9 ->
+1.6 (grain 6.8 -> 0.76), under moving blobs 17.9 -> 2.2 -> 1.4 (grain 5.2 -> 0.73); waves
+under still boxes 7.6 -> 3.1 -> 1.6 with PSNR 30.49 -> 31.55 and SSIM 0.931 -> 0.950, under
+moving blobs 9.3 -> 5.7 -> 1.4 (35.79 -> 36.03 dB). The octaves alone left the excess at the
+top of the finest octave, where an octave's power cannot see it. On the shared plates the fill
+has less detail than the ring in nearly every band: bbb, and cyclist under still boxes, are
+unchanged; cyclist under moving blobs' detail goes 1.55 -> 1.49. Boosting (``most_gain`` 1.5)
+brought bbb under still boxes to detail 1.17 and grain 1.03 but cost 0.2 dB and SSIM 0.319 ->
+0.269: it sharpens the fill's own structure rather than adding texture, so the presets only
+tone down.
 """
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import torch
 
-from .bands import reach, split
+from .bands import pixel_detail, reach, split
 from .prior import grow
 
 MATCH_BANDS = 4  # bands.split count: the three finest are matched, the smooth rest kept
 RING = 16  # pixels: the known ring around the hole whose detail the fill's is matched to
 MATCH_REACH = reach(MATCH_BANDS)
+# One pass tones the pixel detail down only part way (what the 3-tap blur leaves has pixel
+# detail of its own), so it repeats until that detail is within ``SETTLED`` of the ring's.
+PIXEL_PASSES = 8
+SETTLED = 0.95  # a pass whose gain is above this ends them
 MARGIN = RING + 2 * MATCH_REACH  # pixels around the hole a match reads (a window needs no more)
 
 
 def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -> torch.Tensor:
     """``variants`` (K,3,T,H,W), filled where ``hole`` (T,H,W) says, with each detail band of
-    the hole scaled to the ring's power (at most ``most_gain`` times); unchanged elsewhere, and
-    where the hole has no pixel deep enough or the ring none to measure. One variant and channel
-    at a time, so memory follows a channel of the shot, not its bands."""
-    inner = hole & ~grow((~hole)[None], MATCH_REACH)[0]
-    ring = grow(hole[None], RING + MATCH_REACH)[0] & ~grow(hole[None], MATCH_REACH)[0]
-    if not bool(inner.any()) or not bool(ring.any()):
-        return variants
+    the hole scaled to the ring's power (at most ``most_gain`` times): the octaves, then the
+    pixel detail of the result, in up to ``PIXEL_PASSES`` passes (only ever toned down: it
+    corrects the octaves' tilt, and a boost there would compound theirs). Unchanged elsewhere, and, per stage, where the hole has no pixel
+    deep enough for it or the ring none to measure. One variant and channel at a time, so
+    memory follows a channel of the shot, not its bands."""
+    octaves = _regions(hole, MATCH_REACH)
+    pixels = _regions(hole, 1)
     matched = variants.clone()
     for variant in range(variants.shape[0]):
         for channel in range(variants.shape[1]):
-            for band in split(variants[variant, channel].float(), MATCH_BANDS)[:-1]:
-                gain = band_gain(band, inner, ring, most_gain)
-                matched[variant, channel] += torch.where(hole, (gain - 1.0) * band, 0.0).to(variants.dtype)
+            image = matched[variant, channel].float()
+            if octaves is not None:
+                for band in split(image, MATCH_BANDS)[:-1]:
+                    image = image + torch.where(hole, (band_gain(band, *octaves, most_gain) - 1.0) * band, 0.0)
+            for _ in range(PIXEL_PASSES if pixels is not None else 0):
+                band = pixel_detail(image)
+                gain = band_gain(band, *pixels, min(most_gain, 1.0))
+                if gain > SETTLED:
+                    break
+                image = image + torch.where(hole, (gain - 1.0) * band, 0.0)
+            matched[variant, channel] = image.to(variants.dtype)
     return matched
+
+
+def _regions(hole: torch.Tensor, band_reach: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    """The hole's pixels whose bands, reading ``band_reach`` pixels around, read only hidden
+    ones, and the known ring whose bands read only known ones (T,H,W each); None if either is empty."""
+    inner = hole & ~grow((~hole)[None], band_reach)[0]
+    ring = grow(hole[None], RING + band_reach)[0] & ~grow(hole[None], band_reach)[0]
+    return (inner, ring) if bool(inner.any()) and bool(ring.any()) else None
 
 
 def band_gain(band: torch.Tensor, inner: torch.Tensor, ring: torch.Tensor, most_gain: float) -> float:

@@ -1,7 +1,7 @@
-"""Spatial bands: they sum to the image, a gradient is smooth, white noise splits by its shares."""
+"""Spatial bands: they sum to the image, a gradient is smooth (pixel detail too), white noise splits by its shares."""
 import torch
 
-from infusion.engine.method.bands import BANDS, NOISE_SHARES, split
+from infusion.engine.method.bands import BANDS, NOISE_SHARES, pixel_detail, split
 
 
 def test_the_bands_sum_to_the_image():
@@ -15,6 +15,7 @@ def test_a_gradient_has_no_detail_even_at_the_edges():
     rows, cols = torch.meshgrid(torch.arange(12, dtype=torch.float64), torch.arange(17, dtype=torch.float64), indexing="ij")
     bands = split(0.3 * rows - 0.2 * cols)
     assert all(float(band.abs().max()) < 1e-12 for band in bands[:-1])
+    assert float(pixel_detail(0.3 * rows - 0.2 * cols).abs().max()) < 1e-12
 
 
 def test_white_noise_splits_by_the_noise_shares():

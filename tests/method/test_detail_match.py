@@ -3,7 +3,7 @@ bound, never a pixel outside the hole; and through a coarse-to-fine run, nothing
 import torch
 
 from conftest import level_stacks, tiny_shot
-from infusion.engine.method.bands import split
+from infusion.engine.method.bands import pixel_detail, split
 from infusion.engine.method.detail_match import MATCH_BANDS, MATCH_REACH, RING, match_detail
 from infusion.engine.method.levels import inpaint_levels
 from infusion.engine.method.presets import preset
@@ -44,7 +44,7 @@ def test_a_fill_busier_than_the_plate_is_toned_down_to_it_and_nothing_outside_ch
     assert abs(finest_power(matched, inner) / finest_power(matched, ring) - 1.0) < 0.3
 
 
-def test_a_smoother_fill_is_kept_unless_boosting_is_asked_and_then_by_at_most_the_bound():
+def test_a_smoother_fill_is_kept_unless_boosting_is_asked_and_then_its_octaves_by_at_most_the_bound():
     video, hole = shot(fill_grain=0.002)
     inner, _ = regions(hole)
     assert torch.equal(match_detail(video, hole, 1.0), video)
@@ -54,11 +54,22 @@ def test_a_smoother_fill_is_kept_unless_boosting_is_asked_and_then_by_at_most_th
     assert torch.equal(boosted[..., ~hole], video[..., ~hole])
 
 
-def test_a_hole_too_thin_to_measure_is_left_as_it_is():
-    video, hole = shot(fill_grain=0.2)
-    thin = torch.zeros_like(hole)
-    thin[:, 40:42, 20:80] = True
-    assert torch.equal(match_detail(video, thin, 1.0), video)
+def test_a_hole_too_thin_for_octaves_gets_its_pixel_detail_matched_and_one_thinner_nothing():
+    video, _ = shot(fill_grain=0.02)  # the plate's grain everywhere
+    strip = torch.zeros(video.shape[2:], dtype=torch.bool)
+    strip[:, 40:46, 10:86] = True  # 6 px: no pixel is 14 px inside it, four are 1 px inside
+    busy = video + torch.where(strip, 0.2, 0.0) * torch.randn(video.shape, generator=torch.Generator().manual_seed(2))
+    inner, ring = strip & ~grow((~strip)[None], 1)[0], grow(strip[None], RING + 1)[0] & ~grow(strip[None], 1)[0]
+    matched = match_detail(busy, strip, 1.0)
+    def power(images, where):
+        return float(pixel_detail(images)[..., where].square().mean())
+
+    assert power(busy, inner) > 50 * power(busy, ring)
+    assert power(matched, inner) < 2.0 * power(busy, ring)
+    assert torch.equal(matched[..., ~strip], busy[..., ~strip])
+    thin = torch.zeros_like(strip)
+    thin[:, 40:42, 10:86] = True
+    assert torch.equal(match_detail(busy, thin, 1.0), busy)
 
 
 def test_a_coarse_to_fine_run_with_matched_detail_reads_nothing_under_the_matte():
