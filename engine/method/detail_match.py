@@ -26,7 +26,7 @@ tone down.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 
@@ -43,30 +43,55 @@ SETTLED = 0.95  # a pass whose gain is above this ends them
 MARGIN = RING + 2 * MATCH_REACH  # pixels around the hole a match reads (a window needs no more)
 
 
-def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -> torch.Tensor:
+class DetailMatch(NamedTuple):
+    """The matched ``variants`` (K,3,T,H,W) and what the match did, averaged over variants and
+    channels: each octave's gain (empty when the hole is too thin for them), the pixel detail's
+    overall gain and the most passes it took."""
+
+    variants: torch.Tensor
+    octave_gains: Tuple[float, ...]
+    pixel_gain: float
+    passes: int
+
+    def describe(self) -> str:
+        """What the match did, in words, for the run's log."""
+        octaves = " ".join(f"x{gain:.2f}" for gain in self.octave_gains) or "none (the hole is too thin)"
+        return (f"detail matched to the plate around the hole: octaves {octaves}, pixel detail "
+                f"x{self.pixel_gain:.2f} in {self.passes} pass{'es' if self.passes != 1 else ''}")
+
+
+def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -> DetailMatch:
     """``variants`` (K,3,T,H,W), filled where ``hole`` (T,H,W) says, with each detail band of
     the hole scaled to the ring's power (at most ``most_gain`` times): the octaves, then the
     pixel detail of the result, in up to ``PIXEL_PASSES`` passes (only ever toned down: it
-    corrects the octaves' tilt, and a boost there would compound theirs). Unchanged elsewhere, and, per stage, where the hole has no pixel
-    deep enough for it or the ring none to measure. One variant and channel at a time, so
-    memory follows a channel of the shot, not its bands."""
+    corrects the octaves' tilt, and a boost there would compound theirs). Unchanged elsewhere,
+    and, per stage, where the hole has no pixel deep enough for it or the ring none to measure.
+    One variant and channel at a time, so memory follows a channel of the shot, not its bands."""
     octaves = _regions(hole, MATCH_REACH)
     pixels = _regions(hole, 1)
     matched = variants.clone()
+    octave_gains, pixel_gains, passes = [], [], 0
     for variant in range(variants.shape[0]):
         for channel in range(variants.shape[1]):
             image = matched[variant, channel].float()
             if octaves is not None:
-                for band in split(image, MATCH_BANDS)[:-1]:
-                    image = image + torch.where(hole, (band_gain(band, *octaves, most_gain) - 1.0) * band, 0.0)
-            for _ in range(PIXEL_PASSES if pixels is not None else 0):
+                bands = split(image, MATCH_BANDS)[:-1]
+                octave_gains.append([band_gain(band, *octaves, most_gain) for band in bands])
+                for band, gain in zip(bands, octave_gains[-1]):
+                    image = image + torch.where(hole, (gain - 1.0) * band, 0.0)
+            overall = 1.0
+            for done in range(PIXEL_PASSES if pixels is not None else 0):
                 band = pixel_detail(image)
                 gain = band_gain(band, *pixels, min(most_gain, 1.0))
                 if gain > SETTLED:
                     break
                 image = image + torch.where(hole, (gain - 1.0) * band, 0.0)
+                overall *= gain
+                passes = max(passes, done + 1)
+            pixel_gains.append(overall)
             matched[variant, channel] = image.to(variants.dtype)
-    return matched
+    mean_octaves = tuple(sum(column) / len(column) for column in zip(*octave_gains))
+    return DetailMatch(matched, mean_octaves, sum(pixel_gains) / len(pixel_gains), passes)
 
 
 def _regions(hole: torch.Tensor, band_reach: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:

@@ -23,7 +23,7 @@ from .camera import measure_camera
 from .checkpoint import CheckpointStore
 from .detail_match import MARGIN, match_detail
 from .inpaint import InpaintResult, inpaint
-from .progress import ProgressCallback
+from .progress import ProgressCallback, ShotMeasured
 from .pyramid import upscale_video
 from .settings import Settings
 
@@ -68,8 +68,10 @@ def inpaint_levels(
     if settings.match_detail > 0.0:
         hole = stacks[-1][1]
         rows, cols = finer_window(hole, MARGIN)
-        result.variants[..., rows, cols] = match_detail(result.variants[..., rows, cols], hole[:, rows, cols],
-                                                        settings.match_detail)
+        matched = match_detail(result.variants[..., rows, cols], hole[:, rows, cols], settings.match_detail)
+        result.variants[..., rows, cols] = matched.variants
+        if progress is not None:
+            progress(ShotMeasured(matched.describe()))
     return result
 
 

@@ -8,6 +8,7 @@ from infusion.engine.method.detail_match import MATCH_BANDS, MATCH_REACH, RING, 
 from infusion.engine.method.levels import inpaint_levels
 from infusion.engine.method.presets import preset
 from infusion.engine.method.prior import grow
+from infusion.engine.method.progress import ShotMeasured
 
 SETTINGS = preset("test", working_size=16, refine_levels=1, refine_factor=2.0, tile_size=16, tile_overlap=4, variants=2)
 
@@ -39,7 +40,9 @@ def test_a_fill_busier_than_the_plate_is_toned_down_to_it_and_nothing_outside_ch
     video, hole = shot(fill_grain=0.2)
     inner, ring = regions(hole)
     assert finest_power(video, inner) > 50 * finest_power(video, ring)
-    matched = match_detail(video, hole, 1.0)
+    match = match_detail(video, hole, 1.0)
+    matched = match.variants
+    assert len(match.octave_gains) == MATCH_BANDS - 1 and max(match.octave_gains) < 0.3  # white: every octave
     assert torch.equal(matched[..., ~hole], video[..., ~hole])
     assert abs(finest_power(matched, inner) / finest_power(matched, ring) - 1.0) < 0.3
 
@@ -47,8 +50,8 @@ def test_a_fill_busier_than_the_plate_is_toned_down_to_it_and_nothing_outside_ch
 def test_a_smoother_fill_is_kept_unless_boosting_is_asked_and_then_its_octaves_by_at_most_the_bound():
     video, hole = shot(fill_grain=0.002)
     inner, _ = regions(hole)
-    assert torch.equal(match_detail(video, hole, 1.0), video)
-    boosted = match_detail(video, hole, 2.0)
+    assert torch.equal(match_detail(video, hole, 1.0).variants, video)
+    boosted = match_detail(video, hole, 2.0).variants
     ratio = finest_power(boosted, inner) / finest_power(video, inner)
     assert 3.0 < ratio < 4.0 + 1e-3  # the plate's grain is 10x: the gain stops at 2, power 4
     assert torch.equal(boosted[..., ~hole], video[..., ~hole])
@@ -60,7 +63,9 @@ def test_a_hole_too_thin_for_octaves_gets_its_pixel_detail_matched_and_one_thinn
     strip[:, 40:46, 10:86] = True  # 6 px: no pixel is 14 px inside it, four are 1 px inside
     busy = video + torch.where(strip, 0.2, 0.0) * torch.randn(video.shape, generator=torch.Generator().manual_seed(2))
     inner, ring = strip & ~grow((~strip)[None], 1)[0], grow(strip[None], RING + 1)[0] & ~grow(strip[None], 1)[0]
-    matched = match_detail(busy, strip, 1.0)
+    match = match_detail(busy, strip, 1.0)
+    matched = match.variants
+    assert match.octave_gains == () and match.passes > 1 and "too thin" in match.describe()
     def power(images, where):
         return float(pixel_detail(images)[..., where].square().mean())
 
@@ -69,14 +74,16 @@ def test_a_hole_too_thin_for_octaves_gets_its_pixel_detail_matched_and_one_thinn
     assert torch.equal(matched[..., ~strip], busy[..., ~strip])
     thin = torch.zeros_like(strip)
     thin[:, 40:42, 10:86] = True
-    assert torch.equal(match_detail(busy, thin, 1.0), busy)
+    assert torch.equal(match_detail(busy, thin, 1.0).variants, busy)
 
 
 def test_a_coarse_to_fine_run_with_matched_detail_reads_nothing_under_the_matte():
     assert SETTINGS.match_detail > 0.0
     video, hole = tiny_shot(height=32, width=32)
     junk = torch.where(hole[None], torch.full_like(video, -0.7), video)
-    first = inpaint_levels(level_stacks(video, hole, SETTINGS), SETTINGS).variants
+    events = []
+    first = inpaint_levels(level_stacks(video, hole, SETTINGS), SETTINGS, progress=events.append).variants
+    assert any(isinstance(event, ShotMeasured) and event.description.startswith("detail matched") for event in events)
     second = inpaint_levels(level_stacks(junk, hole, SETTINGS), SETTINGS).variants
     assert torch.equal(first, second)
     fine_video, fine_hole = level_stacks(video, hole, SETTINGS)[-1]
