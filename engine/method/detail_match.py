@@ -31,7 +31,7 @@ from typing import NamedTuple, Optional, Tuple
 import torch
 
 from .bands import pixel_detail, reach, split
-from .prior import grow
+from .prior import grow, shrink
 
 MATCH_BANDS = 4  # bands.split count: the three finest are matched, the smooth rest kept
 RING = 16  # pixels: the known ring around the hole whose detail the fill's is matched to
@@ -97,7 +97,7 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
 def _regions(hole: torch.Tensor, band_reach: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
     """The hole's pixels whose bands, reading ``band_reach`` pixels around, read only hidden
     ones, and the known ring whose bands read only known ones (T,H,W each); None if either is empty."""
-    inner = hole & ~grow((~hole)[None], band_reach)[0]
+    inner = shrink(hole[None], band_reach)[0]
     ring = grow(hole[None], RING + band_reach)[0] & ~grow(hole[None], band_reach)[0]
     return (inner, ring) if bool(inner.any()) and bool(ring.any()) else None
 
@@ -106,4 +106,4 @@ def band_gain(band: torch.Tensor, inner: torch.Tensor, ring: torch.Tensor, most_
     """The gain that brings the power of ``band`` (T,H,W) on ``inner`` to its power on ``ring``,
     clamped to [0, ``most_gain``]."""
     inside, around = (float(band[where].double().square().mean()) for where in (inner, ring))
-    return min(max((around / max(inside, 1e-30)) ** 0.5, 0.0), most_gain)
+    return min((around / max(inside, 1e-30)) ** 0.5, most_gain)

@@ -107,6 +107,11 @@ def grow(hidden: torch.Tensor, radius: int) -> torch.Tensor:
     return grown.reshape(batch, frames, height, width) > 0
 
 
+def shrink(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """(B,T,H,W) the pixels of ``mask`` whose square of ``radius`` lies in it or outside the frame."""
+    return mask & ~grow(~mask, radius)
+
+
 Sources = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # value (B,3,...), sourced (B,...), gap in frames (B,...)
 
 

@@ -39,7 +39,7 @@ from torch import nn
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
 from .bands import NOISE_SHARES, REACH, split
-from .prior import grow, reveal_prior
+from .prior import reveal_prior, shrink
 from .pyramid import degrade
 from .texture import donor_detail
 from .training_masks import random_training_mask
@@ -206,7 +206,7 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
         distance = torch.where(scored, clip - centre[:VIDEO_CHANNELS], torch.zeros((), device=clip.device)).double()
         parts = [part.square().sum(dim=0) for part in [distance] + split(distance)]
         error = parts[0]
-        banded = scored & ~grow(~scored[None], REACH)[0]
+        banded = shrink(scored[None], REACH)[0]
         flat += (clip[:, scored].double() - mean[:, None]).square().sum()
         for kind, kind_pixels in enumerate((~sourced, sourced)):
             where = scored & kind_pixels

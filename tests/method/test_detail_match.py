@@ -30,9 +30,10 @@ def finest_power(video, where):
     return float(split(video, MATCH_BANDS)[0][..., where].square().mean())
 
 
-def regions(hole):
-    inner = hole & ~grow((~hole)[None], MATCH_REACH)[0]
-    ring = grow(hole[None], RING + MATCH_REACH)[0] & ~grow(hole[None], MATCH_REACH)[0]
+def regions(hole, band_reach=MATCH_REACH):
+    """The hole's pixels ``band_reach`` or more inside it, and the ring of known pixels around it."""
+    inner = hole & ~grow((~hole)[None], band_reach)[0]
+    ring = grow(hole[None], RING + band_reach)[0] & ~grow(hole[None], band_reach)[0]
     return inner, ring
 
 
@@ -62,10 +63,11 @@ def test_a_hole_too_thin_for_octaves_gets_its_pixel_detail_matched_and_one_thinn
     strip = torch.zeros(video.shape[2:], dtype=torch.bool)
     strip[:, 40:46, 10:86] = True  # 6 px: no pixel is 14 px inside it, four are 1 px inside
     busy = video + torch.where(strip, 0.2, 0.0) * torch.randn(video.shape, generator=torch.Generator().manual_seed(2))
-    inner, ring = strip & ~grow((~strip)[None], 1)[0], grow(strip[None], RING + 1)[0] & ~grow(strip[None], 1)[0]
+    inner, ring = regions(strip, band_reach=1)
     match = match_detail(busy, strip, 1.0)
     matched = match.variants
     assert match.octave_gains == () and match.passes > 1 and "too thin" in match.describe()
+
     def power(images, where):
         return float(pixel_detail(images)[..., where].square().mean())
 
