@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import List, Tuple
 
 import torch
-import torch.nn.functional as F
 
 BINOMIAL = (1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16)
 SHORT_BINOMIAL = (1.0 / 4, 2.0 / 4, 1.0 / 4)  # its blur takes away the top of the finest band
@@ -46,11 +45,15 @@ def pixel_detail(images: torch.Tensor) -> torch.Tensor:
 
 
 def _blur(flat: torch.Tensor, spacing: int, weights: Tuple[float, ...] = BINOMIAL) -> torch.Tensor:
-    """(N,1,H,W) blurred by ``weights`` along both axes, taps ``spacing`` pixels apart."""
-    taps = torch.tensor(weights, device=flat.device, dtype=flat.dtype)
+    """(N,1,H,W) blurred by ``weights`` along both axes, taps ``spacing`` pixels apart: a
+    weighted sum of shifted views of the extended image, tap by tap (the same sums as a
+    one-channel dilated ``conv2d``, which on the CPU took 4-10x longer on 32-260 px frames)."""
     reach = (len(weights) // 2) * spacing
-    for axis, kernel in ((2, taps.view(1, 1, -1, 1)), (3, taps.view(1, 1, 1, -1))):
-        flat = F.conv2d(_extended(flat, axis, reach), kernel, dilation=spacing)
+    for axis in (2, 3):
+        extended, size = _extended(flat, axis, reach), flat.shape[axis]
+        flat = extended.narrow(axis, 0, size) * weights[0]
+        for tap, weight in enumerate(weights[1:], 1):
+            flat.add_(extended.narrow(axis, tap * spacing, size), alpha=weight)
     return flat
 
 

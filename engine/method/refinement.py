@@ -136,6 +136,8 @@ class Refinement(nn.Module):
     def __init__(self, network: nn.Module, schedule: Schedule, spread: Spread):
         super().__init__()
         self.network = network
+        # White noise's shares in every band give each band the whole's gains: one band is the same sum, without the splits.
+        self.banded = spread != Spread.white(spread.total)
         self.spread = spread._replace(total=tuple(max(float(d), MIN_DETAIL) for d in spread.total))
         self.register_buffer("alpha_bar", schedule.alpha_bar.float(), persistent=False)
 
@@ -153,7 +155,9 @@ class Refinement(nn.Module):
             total = ab * signal + (1.0 - ab) * noise_share
             return ab.sqrt() * signal / total, (signal * (1.0 - ab) / total).sqrt()
 
-        _, out = gains(self.spread.total, 1.0)
+        skip, out = gains(self.spread.total, 1.0)
+        if not self.banded:
+            return centre + skip * (x_t - ab.sqrt() * centre) + out * self.network(x_t, condition, t)
         x0 = centre
         residuals, corrections = split(x_t - ab.sqrt() * centre), split(self.network(x_t, condition, t))
         for index, (residual, correction, pair, share) in enumerate(zip(residuals, corrections, self.spread.bands,

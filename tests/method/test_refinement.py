@@ -184,6 +184,22 @@ def test_at_low_noise_the_fine_band_of_a_smooth_shot_is_taken_for_noise():
         assert (smooth - ramp).square().mean().sqrt() < 0.5 * (x_t - ramp).square().mean().sqrt()  # nearer the shot
 
 
+def test_a_spread_without_spatial_structure_is_one_band_with_the_same_result():
+    """White noise's shares give every band the whole's gains: the one-band shortcut equals the
+    band-by-band sum (a spread a hair off white takes the banded path)."""
+    generator = torch.Generator().manual_seed(3)
+    x_t = torch.randn(2, 3, 2, 16, 16, generator=generator)
+    condition = torch.cat([torch.zeros(2, 4, 2, 16, 16), torch.rand(2, 4, 2, 16, 16, generator=generator)], dim=1)
+    white = Spread.white((0.3, 0.05))
+    almost = white._replace(bands=tuple((a * (1 + 1e-12), b) for a, b in white.bands))
+    schedule = linear_schedule(1000)
+    one, banded = Refinement(Grainy(), schedule, white), Refinement(Grainy(), schedule, almost)
+    assert not one.banded and banded.banded
+    for t in (0, 400, 999):
+        step = torch.tensor([t, t])
+        assert torch.allclose(one(x_t, condition, step), banded(x_t, condition, step), atol=1e-5)
+
+
 def test_the_fit_measures_how_much_of_the_distance_is_fine_detail():
     generator = torch.Generator().manual_seed(4)
     coarse = torch.rand(3, 6, 4, 4, generator=generator) * 2 - 1
