@@ -22,8 +22,9 @@ The spread is measured for two kinds of pixel: those the prior copies from anoth
 revealed background is close to its centre) and the rest; the centre's reach channel tells them
 apart. And it is measured in spatial bands (engine/method/bands.py), as the Wiener filter is
 best applied band by band (at the finer levels; the coarsest level takes white noise's
-shares): noise is white, so at low noise a band the shot has little of (the fine detail of
-smooth water, of a soft gradient) is mostly noise and its guess keeps the centre there. One
+shares, which give every band the whole's gains: one band, computed without splitting): noise
+is white, so at low noise a band the shot has little of (the fine detail of smooth water, of a
+soft gradient) is mostly noise and its guess keeps the centre there. One
 band for all kept x_t, so the chain's last step left its noise (sqrt(1 - ab) = 0.01 at t = 0)
 in the fill, many times the truth's fine detail on smooth textures (`infusion eval`'s detail 29
 on the waves clip, 300 on flicker). The correction's bands are scaled alike, but for the
@@ -136,7 +137,6 @@ class Refinement(nn.Module):
     def __init__(self, network: nn.Module, schedule: Schedule, spread: Spread):
         super().__init__()
         self.network = network
-        # White noise's shares in every band give each band the whole's gains: one band is the same sum, without the splits.
         self.banded = spread != Spread.white(spread.total)
         self.spread = spread._replace(total=tuple(max(float(d), MIN_DETAIL) for d in spread.total))
         self.register_buffer("alpha_bar", schedule.alpha_bar.float(), persistent=False)
