@@ -156,14 +156,14 @@ class Refinement(nn.Module):
             return ab.sqrt() * signal / total, (signal * (1.0 - ab) / total).sqrt()
 
         skip, out = gains(self.spread.total, 1.0)
+        residual, correction = x_t - ab.sqrt() * centre, self.network(x_t, condition, t)
         if not self.banded:
-            return centre + skip * (x_t - ab.sqrt() * centre) + out * self.network(x_t, condition, t)
+            return centre + skip * residual + out * correction
         x0 = centre
-        residuals, corrections = split(x_t - ab.sqrt() * centre), split(self.network(x_t, condition, t))
-        for index, (residual, correction, pair, share) in enumerate(zip(residuals, corrections, self.spread.bands,
-                                                                        NOISE_SHARES)):
-            skip, out_band = gains(pair, share)
-            x0 = x0 + skip * residual + (out if index == len(NOISE_SHARES) - 1 else out_band) * correction
+        for index, (band_residual, band_correction, pair, share) in enumerate(zip(
+                split(residual), split(correction), self.spread.bands, NOISE_SHARES)):
+            band_skip, band_out = gains(pair, share)
+            x0 = x0 + band_skip * band_residual + (out if index == len(NOISE_SHARES) - 1 else band_out) * band_correction
         return x0
 
 
