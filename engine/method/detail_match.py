@@ -67,8 +67,8 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
     corrects the octaves' tilt, and a boost there would compound theirs). Unchanged elsewhere,
     and, per stage, where the hole has no pixel deep enough for it or the ring none to measure.
     One variant and channel at a time, so memory follows a channel of the shot, not its bands."""
-    octaves = _regions(hole, MATCH_REACH)
-    pixels = _regions(hole, 1)
+    octaves = regions(hole, MATCH_REACH)
+    pixels = regions(hole, 1)
     matched = variants.clone()
     octave_gains, pixel_gains, passes = [], [], 0
     for variant in range(variants.shape[0]):
@@ -94,7 +94,7 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
     return DetailMatch(matched, mean_octaves, sum(pixel_gains) / len(pixel_gains), passes)
 
 
-def _regions(hole: torch.Tensor, band_reach: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+def regions(hole: torch.Tensor, band_reach: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
     """The hole's pixels whose bands, reading ``band_reach`` pixels around, read only hidden
     ones, and the known ring whose bands read only known ones (T,H,W each); None if either is empty."""
     inner = shrink(hole[None], band_reach)[0]

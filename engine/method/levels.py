@@ -21,6 +21,7 @@ import torch
 from .acceleration import Acceleration
 from .camera import measure_camera
 from .checkpoint import CheckpointStore
+from .contrast_match import match_contrast
 from .detail_match import MARGIN, match_detail
 from .inpaint import InpaintResult, inpaint
 from .progress import ProgressCallback, ShotMeasured
@@ -41,7 +42,8 @@ def inpaint_levels(
 ) -> InpaintResult:
     """Fill every level of ``stacks`` (coarsest first, each the same shot at a larger size, the
     hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w), its detail matched
-    to the plate's around the hole when ``settings.match_detail`` asks (engine/method/detail_match.py)."""
+    to the plate's around the hole when ``settings.match_detail`` asks (engine/method/detail_match.py),
+    then its coarse contrast when ``settings.match_contrast`` does (engine/method/contrast_match.py)."""
     result: Optional[InpaintResult] = None
     width = motion_width(stacks) if stacks else 0
     motion = next((measure_camera(video, hole, settings, progress) for video, hole in stacks
@@ -65,13 +67,15 @@ def inpaint_levels(
         result = InpaintResult(variants, result.corrects_prior)
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
-    if settings.match_detail > 0.0:
-        hole = stacks[-1][1]
-        rows, cols = finer_window(hole, MARGIN)
-        matched = match_detail(result.variants[..., rows, cols], hole[:, rows, cols], settings.match_detail)
-        result.variants[..., rows, cols] = matched.variants
-        if progress is not None:
-            progress(ShotMeasured(matched.describe()))
+    rows, cols = finer_window(stacks[-1][1], MARGIN)
+    hole = stacks[-1][1][:, rows, cols]
+    for asked, match in ((settings.match_detail > 0.0, lambda fill: match_detail(fill, hole, settings.match_detail)),
+                         (settings.match_contrast > 1.0, lambda fill: match_contrast(fill, hole, settings.match_contrast))):
+        if asked:
+            matched = match(result.variants[..., rows, cols])
+            result.variants[..., rows, cols] = matched.variants
+            if progress is not None:
+                progress(ShotMeasured(matched.describe()))
     return result
 
 

@@ -133,6 +133,10 @@ class Settings:
     # this much (engine/method/detail_match.py): 0 leaves the fill as sampled (the paper), 1 only
     # tones down a fill busier than the plate, above 1 also sharpens a smoother one.
     match_detail: float = 0.0
+    # Then the smooth band's deviation from what the hole's edge implies is raised toward the
+    # plate's spread around the hole, by at most this gain (engine/method/contrast_match.py): 1
+    # leaves the fill's coarse contrast as sampled (the paper).
+    match_contrast: float = 1.0
     # The share of a finer level's training windows hidden whole. A finer level trains on small
     # crops whose random masks always leave known pixels near; deep inside a hole larger than a
     # crop it sees none, and a network never trained so there drifted in colour (a cyan disc
@@ -187,6 +191,8 @@ class Settings:
             problems.append("refine_clone must lie in [0, 1]")
         if not 0.0 <= self.match_detail <= 4.0:
             problems.append("match_detail must lie in [0, 4]")
+        if not 1.0 <= self.match_contrast <= 4.0:
+            problems.append("match_contrast must lie in [1, 4]")
         if not 0.0 < self.refine_detail <= 4.0 or not 0.0 < self.refine_copy_detail <= 1.0:
             problems.append("refine_detail must lie in (0, 4] and refine_copy_detail in (0, 1]")
         if self.tile_size < 16 or not 0 <= self.tile_overlap < self.tile_size:

@@ -1,5 +1,6 @@
 """The fill's detail bands matched to the plate's around the hole: toned down, boosted within a
-bound, never a pixel outside the hole; and through a coarse-to-fine run, nothing under the matte read."""
+bound, never a pixel outside the hole; and through a coarse-to-fine run (its coarse contrast matched
+too), nothing under the matte read."""
 import torch
 
 from conftest import level_stacks, tiny_shot
@@ -85,7 +86,9 @@ def test_a_coarse_to_fine_run_with_matched_detail_reads_nothing_under_the_matte(
     junk = torch.where(hole[None], torch.full_like(video, -0.7), video)
     events = []
     first = inpaint_levels(level_stacks(video, hole, SETTINGS), SETTINGS, progress=events.append).variants
-    assert any(isinstance(event, ShotMeasured) and event.description.startswith("detail matched") for event in events)
+    measured = [event.description for event in events if isinstance(event, ShotMeasured)]
+    assert any(text.startswith("detail matched") for text in measured)
+    assert SETTINGS.match_contrast > 1.0 and any(text.startswith("coarse contrast matched") for text in measured)
     second = inpaint_levels(level_stacks(junk, hole, SETTINGS), SETTINGS).variants
     assert torch.equal(first, second)
     fine_video, fine_hole = level_stacks(video, hole, SETTINGS)[-1]
