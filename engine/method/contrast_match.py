@@ -12,12 +12,26 @@ known pixels beyond the band's reach (``detail_match.regions``), within [1, ``mo
 only ever raised, and then only part way. The membrane itself is kept, so the hole still meets
 its edge and nothing outside the hole changes.
 
-Why at most 1.5 in the presets: the variance match alone asks for 1.5-16x, far past what the
-truth has, on shots whose ring spans regions unlike the hole's. Measured on preview's fills at
-plate resolution (seeds 0 and 1, 2026-12-07, the same fills with and without this step; PSNR
-and texture distance, dynamics in brackets, ``infusion eval``'s scores): see the note of that
-day; with 1.5 every case's texture distance fell or held and the motion energy of the fills
-rose toward the truth's, while 2 cost bbb under moving blobs 0.8 dB.
+Why at most 1.5 in the presets: the ring over-states the hole's spread. Even the truth would be
+given x1.0-3.2 (bbb 1.46 under still boxes, 1.78 under moving blobs; flicker 2.16 and 3.21),
+and preview's fills were asked for x1.0-14, so the cap, not the match, sets the step's size.
+Measured on preview's saved fills at plate resolution with ``infusion eval``'s scores (this
+stage alone applied to the same fills, seeds 0 and 1, 2026-12-07; PSNR / dynamics / texture
+distance, before -> cap 1.25 -> cap 1.5 -> cap 2, seed 0):
+
+    bbb still boxes       17.75/.72/.078  17.79/.78/.078  17.82/.85/.077  17.89/1.00/.075
+    bbb moving blobs      21.88/.49/.024  22.03/.59/.022  21.92/.73/.022  21.10/1.14/.030
+    cyclist still boxes   20.38/.44/.044  20.45/.49/.040  20.43/.56/.036  20.11/.73/.032
+    cyclist moving blobs  25.83/.48/.020  25.86/.51/.017  25.63/.55/.014  25.60/.56/.013
+    flicker still boxes   30.37/.52/.014  31.04/.57/.012  31.63/.63/.011  32.39/.78/.008
+    flicker moving blobs  33.93/.57/.010  34.76/.62/.009  35.59/.68/.008  36.98/.81/.005
+
+Seed 1's changes lay within 0.15 dB of seed 0's. With 1.5 the texture distance fell on every
+case but waves and the motion energy rose toward the truth's, for at most 0.2 dB (cyclist under
+moving blobs, and under still boxes with seed 1); 2 cost
+bbb under moving blobs 0.8 dB and overshot its motion. Waves, whose fill already had the
+plate's spread, were asked for x1.0-1.2 whatever the cap and lost 0.07-1.0 dB (detail 1.42 ->
+1.77 against the truth's 1): a fill that is already busy is made busier, the step's known cost.
 """
 from __future__ import annotations
 
