@@ -36,8 +36,9 @@ from .training import CentreOf, Where, train_interval
 from .value_range import ValueRange
 
 CHECKPOINT_FORMAT = 1
-# ``prior_train_span`` applies where other frames show at least this share of the hole (after
-# the camera's motion); the network must invent the rest, and that takes training. At preview's
+# ``prior_train_span`` applies, and ``prior_drop`` does not, where other frames show at least this
+# share of the hole (after the camera's motion); the network must invent the rest, and that takes
+# training. At preview's
 # budget (plate resolution, 2026-12-06; the share at the coarsest level) cyclist under moving
 # blobs (0.83) scored the same with a span of 2 (25.83 against 25.82 dB), cyclist under still
 # boxes, which its camera pan reveals by half (0.51), lost 0.96 and 1.27 dB with it (seeds 0, 1:
@@ -49,10 +50,12 @@ SPAN_REVEALED_SHARE = 0.75
 class InpaintResult:
     """variants: (K, 3, T, H, W) on the CPU, hole filled, every other pixel equal to the input;
     corrects_prior: the coarsest level predicted x0 as a correction of the shot's reveal prior
-    (the shot's prior predicts it: engine/method/refinement.py), which its finer levels follow."""
+    (the shot's prior predicts it: engine/method/refinement.py), which its finer levels follow;
+    prior_dropped: the coarsest level dropped the prior (``settings.prior_drop``), and so do they."""
 
     variants: torch.Tensor
     corrects_prior: bool = False
+    prior_dropped: bool = False
 
     def mean(self) -> torch.Tensor:
         """The mean of the variants (higher PSNR, less texture: the paper's Table 2)."""
@@ -175,11 +178,21 @@ def span_choice_text(revealed: float, span: int) -> str:
     return f"the shot reveals {revealed:.2f} of the hole: the coarsest level {how}"
 
 
-def prior_choice_text(share: float, trust: float) -> str:
+def prior_choice_text(share: float, trust: float, drop: float, dropped: bool) -> str:
     """What the coarsest level does with the reveal prior, in words."""
+    if dropped:
+        return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
+                f"(dropped at {drop:g} or more where the shot reveals little): every level reads the "
+                f"masked video alone")
     choice = "corrects it" if share < trust else "reads it as an input only (it regenerates)"
     return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
             f"(trust below {trust:g}): the coarsest level {choice}")
+
+
+def prior_dropped(share: float, revealed: float, drop: float) -> bool:
+    """Whether a reveal prior with this ``CentreFit.share``, on a shot that reveals ``revealed`` of
+    the hole, is dropped (``Settings.prior_drop``; 0 never)."""
+    return drop > 0.0 and share >= drop and revealed < SPAN_REVEALED_SHARE
 
 
 def inpaint(
@@ -196,6 +209,7 @@ def inpaint(
     below_factor: float = 1.0,
     motion: Optional[CameraMotion] = None,
     corrects_prior: bool = False,
+    prior_dropped_below: bool = False,
 ) -> InpaintResult:
     """Fill ``hole`` (T,H,W bool, True = unknown) of ``video`` (3,T,H,W in [-1, 1]).
 
@@ -211,7 +225,8 @@ def inpaint(
     ``motion``: the camera's, in this level's pixels (measured here when ``settings.camera`` is
     "auto" and none is given). ``corrects_prior``, at a finer level: the coarsest level's
     ``InpaintResult.corrects_prior``; this level then takes its own prior more readily
-    (engine/method/refinement.py, ``_sharpen``).
+    (engine/method/refinement.py, ``_sharpen``). ``prior_dropped_below``: the coarsest level's
+    ``InpaintResult.prior_dropped``; this level then reads no prior either.
     """
     validate_shot(video, hole)
     plan = settings.level_plan(level)
@@ -232,6 +247,8 @@ def inpaint(
     spread: Optional[Spread] = None
     centre_of: Optional[CentreOf] = None
     trusted = corrects_prior and coarse is not None
+    prior = settings.reveal_prior and not prior_dropped_below
+    dropped = False
     if plan.centred:
         if motion is None:
             motion = measure_camera(video, hole, settings, progress)
@@ -241,29 +258,32 @@ def inpaint(
                       wheres: Sequence[Where]) -> torch.Tensor:
             moved = None if offsets is None else torch.stack([
                 crop_maps(offsets[frames], rows.start or 0, cols.start or 0) for frames, rows, cols in wheres])
-            return build_centre(clips, hidden, level_below, below_factor, settings.reveal_prior, moved, trusted,
-                                settings.refine_clone)
+            return build_centre(clips, hidden, level_below, below_factor, prior, moved, trusted, settings.refine_clone)
 
         centre_of = centre_at
         if plan.trust > 0.0:
             spread_masks = torch.Generator(device=torch_device).manual_seed(level_seed(settings.seed, level) + 1)
             fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
-                             settings.max_train_mask_fraction, below_factor, settings.reveal_prior, offsets, trusted,
+                             settings.max_train_mask_fraction, below_factor, prior, offsets, trusted,
                              plan.fit_frames, settings.refine_clone)
-            if fit.share < plan.trust:
+            revealed = revealed_share(video, hole, offsets) if coarse is None else 1.0
+            dropped = prior_dropped(fit.share, revealed, settings.prior_drop)
+            if dropped:  # the plain network of the paper, no centre
+                plan, centre_of = replace(plan, centred=False), None
+            elif fit.share < plan.trust:
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = fit.spread.scaled(settings.refine_detail, settings.refine_detail * copied)
                 if coarse is None:  # one band: its last noise is scaled up smooth, and bands there cost bbb 1.5 dB
                     spread = Spread.white(spread.total)
                 corrects_prior = corrects_prior or coarse is None
                 if coarse is None and settings.prior_train_span > 1:
-                    revealed = revealed_share(video, hole, offsets)
                     if revealed >= SPAN_REVEALED_SHARE:  # correcting reveals takes less training
                         plan = replace(plan, train_span=settings.prior_train_span)
                     if progress is not None:
                         progress(ShotMeasured(span_choice_text(revealed, plan.train_span)))
             if level == 0 and progress is not None:
-                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust)))
+                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust, settings.prior_drop, dropped)))
+    if plan.centred:
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below,
                            [(slice(None), slice(None), slice(None))] * variants)
@@ -313,4 +333,4 @@ def inpaint(
                                       level, levels))
 
     filled = torch.where(hole[None, None], values.from_network(run.x_t.clamp(-1.0, 1.0)), observed[None])
-    return InpaintResult(variants=filled.cpu(), corrects_prior=corrects_prior)
+    return InpaintResult(variants=filled.cpu(), corrects_prior=corrects_prior, prior_dropped=dropped or prior_dropped_below)

@@ -60,11 +60,11 @@ def inpaint_levels(
         window = inpaint(video[:, :, rows, cols], hole[:, rows, cols], settings, device, checkpoints(level), progress,
                          acceleration, coarse=coarse, level=level, levels=len(stacks), below_factor=below_factor,
                          motion=None if moved is None else moved.cropped(rows.start, cols.start),
-                         corrects_prior=result.corrects_prior)
+                         corrects_prior=result.corrects_prior, prior_dropped_below=result.prior_dropped)
         del coarse
         variants = video[None].repeat(settings.variants, 1, 1, 1, 1)  # known outside the window: the hole is inside
         variants[..., rows, cols] = window.variants
-        result = InpaintResult(variants, result.corrects_prior)
+        result = InpaintResult(variants, result.corrects_prior, result.prior_dropped)
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
     rows, cols = finer_window(stacks[-1][1], MARGIN)
