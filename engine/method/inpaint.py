@@ -36,9 +36,8 @@ from .training import CentreOf, Where, train_interval
 from .value_range import ValueRange
 
 CHECKPOINT_FORMAT = 1
-# ``prior_train_span`` applies, and ``prior_drop`` does not, where other frames show at least this
-# share of the hole (after the camera's motion); the network must invent the rest, and that takes
-# training. At preview's
+# ``prior_train_span`` applies where other frames show at least this share of the hole (after
+# the camera's motion); the network must invent the rest, and that takes training. At preview's
 # budget (plate resolution, 2026-12-06; the share at the coarsest level) cyclist under moving
 # blobs (0.83) scored the same with a span of 2 (25.83 against 25.82 dB), cyclist under still
 # boxes, which its camera pan reveals by half (0.51), lost 0.96 and 1.27 dB with it (seeds 0, 1:
@@ -182,17 +181,15 @@ def prior_choice_text(share: float, trust: float, drop: float, dropped: bool) ->
     """What the coarsest level does with the reveal prior, in words."""
     if dropped:
         return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
-                f"(dropped at {drop:g} or more where the shot reveals little): every level reads the "
-                f"masked video alone")
+                f"(dropped at {drop:g} or more): every level reads the masked video alone")
     choice = "corrects it" if share < trust else "reads it as an input only (it regenerates)"
     return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
             f"(trust below {trust:g}): the coarsest level {choice}")
 
 
-def prior_dropped(share: float, revealed: float, drop: float) -> bool:
-    """Whether a reveal prior with this ``CentreFit.share``, on a shot that reveals ``revealed`` of
-    the hole, is dropped (``Settings.prior_drop``; 0 never)."""
-    return drop > 0.0 and share >= drop and revealed < SPAN_REVEALED_SHARE
+def prior_dropped(share: float, drop: float) -> bool:
+    """Whether a reveal prior with this ``CentreFit.share`` is dropped (``Settings.prior_drop``; 0 never)."""
+    return drop > 0.0 and share >= drop
 
 
 def inpaint(
@@ -266,8 +263,7 @@ def inpaint(
             fit = centre_fit(video, hole, None if below is None else below[0], spread_masks,
                              settings.max_train_mask_fraction, below_factor, prior, offsets, trusted,
                              plan.fit_frames, settings.refine_clone)
-            revealed = revealed_share(video, hole, offsets) if coarse is None else 1.0
-            dropped = prior_dropped(fit.share, revealed, settings.prior_drop)
+            dropped = coarse is None and prior_dropped(fit.share, settings.prior_drop)
             if dropped:  # the plain network of the paper, no centre
                 plan, centre_of = replace(plan, centred=False), None
             elif fit.share < plan.trust:
@@ -277,6 +273,7 @@ def inpaint(
                     spread = Spread.white(spread.total)
                 corrects_prior = corrects_prior or coarse is None
                 if coarse is None and settings.prior_train_span > 1:
+                    revealed = revealed_share(video, hole, offsets)
                     if revealed >= SPAN_REVEALED_SHARE:  # correcting reveals takes less training
                         plan = replace(plan, train_span=settings.prior_train_span)
                     if progress is not None:

@@ -81,16 +81,16 @@ class Settings:
     # A better rule than one share (per kind of pixel, or from the trained network's own error)
     # is open work.
     prior_trust: float = 0.45
-    # Where that share is at least this and the shot reveals little of the hole (under
-    # ``inpaint.SPAN_REVEALED_SHARE``), the reveal prior is dropped for the whole run: the coarsest
-    # level's network reads the masked video alone, as the paper's, and the finer levels are
-    # centred on the level below alone (no prior, no clone). 0 keeps it whatever its share. A prior
-    # that predicts a dynamic texture this badly, where it can copy little, hurt it even as an
-    # input: at the preview budget (plate resolution, 2026-12-07, seeds 0-2) the waves clip
-    # (share 0.56-0.61) under still boxes scored 31.56 / 31.85 / 30.84 dB with it against 34.07 /
-    # 30.55 / 33.06 without (camera "still" 31.66 and no clone 31.00 with seed 0: neither is the
-    # cause); under moving blobs, which reveal it, the prior helped (35.55 against 33.52, seed 0).
-    # The shots whose prior is trusted have shares of 0.05-0.33 (bbb, flicker, cyclist).
+    # Where that share is at least this, the reveal prior is dropped for the whole run: the
+    # coarsest level's network reads the masked video alone, as the paper's, and the finer levels
+    # are centred on the level below alone (no prior, no clone). 0 keeps it whatever its share. A
+    # prior that predicts a dynamic texture this badly hurt it on average even as an input only:
+    # at the preview budget (plate resolution, 2026-12-07, seeds 0-2, PSNR with / without) the
+    # waves clip (share 0.56-0.68) under still boxes 31.56 / 34.07, 31.85 / 30.55, 30.84 / 33.06
+    # (camera "still" 31.66 and no clone 31.00 with seed 0: neither is the cause), under moving
+    # blobs 35.55 / 33.52, 34.53 / 35.28, 36.33 / 38.36: means 31.42 / 32.56 and 35.47 / 35.72,
+    # one seed against another moving them by 2-4 dB. The shots whose prior is kept have shares
+    # of 0.05-0.33 (bbb, flicker, cyclist, drifting noise 0.17).
     prior_drop: float = 0.0
     # A coarsest level that corrects the reveal prior, where the shot reveals most of the hole
     # (engine/method/inpaint.py, ``SPAN_REVEALED_SHARE``), trains once every this many intervals,
