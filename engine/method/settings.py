@@ -73,7 +73,8 @@ class Settings:
     #     0.581 (Telea 18.72 / 0.659);
     #   waves (0.56-0.58) stays free: 35.22 / 0.960 under moving blobs, 30.25 / 0.926 under
     #     still boxes (Telea 24.24 and 21.83 dB); a correction copied stale waves (21.5 against
-    #     34.0 dB with the copy-only prior before, 2026-12-01);
+    #     34.0 dB with the copy-only prior before, 2026-12-01); since 2026-12-07 ``prior_drop``
+    #     (below) drops that prior altogether in preview and standard;
     #   bbb (0.09) and flicker (0.05) correct at either threshold: bbb moving blobs 21.87 / 0.802
     #     (nearest-visible 20.77 / 0.763), flicker moving blobs 33.86 / 0.972 (Telea 30.11).
     # With the copy-only prior (2026-12-01) cyclist had to stay free (correcting 19.92 against
