@@ -177,9 +177,9 @@ def span_choice_text(revealed: float, span: int) -> str:
     return f"the shot reveals {revealed:.2f} of the hole: the coarsest level {how}"
 
 
-def prior_choice_text(share: float, trust: float, drop: float, dropped: bool) -> str:
+def prior_choice_text(share: float, trust: float, drop: float) -> str:
     """What the coarsest level does with the reveal prior, in words."""
-    if dropped:
+    if prior_dropped(share, drop):
         return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
                 f"(dropped at {drop:g} or more): every level reads the masked video alone")
     choice = "corrects it" if share < trust else "reads it as an input only (it regenerates)"
@@ -279,7 +279,7 @@ def inpaint(
                     if progress is not None:
                         progress(ShotMeasured(span_choice_text(revealed, plan.train_span)))
             if level == 0 and progress is not None:
-                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust, settings.prior_drop, dropped)))
+                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust, settings.prior_drop)))
     if plan.centred:
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below,

@@ -14,6 +14,7 @@ and seen from a finer level's window (the zoom is about the frame's centre, not 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Optional, Sequence, Tuple
 
 import torch
@@ -64,7 +65,7 @@ def inpaint_levels(
         del coarse
         variants = video[None].repeat(settings.variants, 1, 1, 1, 1)  # known outside the window: the hole is inside
         variants[..., rows, cols] = window.variants
-        result = InpaintResult(variants, result.corrects_prior, result.prior_dropped)
+        result = replace(result, variants=variants)
     if result is None:
         raise ValueError("a coarse-to-fine run needs at least one level")
     rows, cols = finer_window(stacks[-1][1], MARGIN)

@@ -116,10 +116,10 @@ def test_a_prior_that_does_not_predict_the_shot_is_dropped_at_every_level_and_th
     video = torch.rand(3, 6, 32, 32, generator=generator) * 2 - 1
     _, hole = tiny_shot(height=32, width=32)
     stacks = level_stacks(video, hole, SETTINGS)
+    without = inpaint_levels(stacks, SETTINGS.replace(reveal_prior=False)).variants
     for drop, choice in ((0.5, "dropped at 0.5"), (0.0, "as an input only")):
         events = []
         result = inpaint_levels(stacks, SETTINGS.replace(prior_drop=drop), progress=events.append)
         said = [e.description for e in events if isinstance(e, ShotMeasured) and "reveal prior" in e.description]
         assert len(said) == 1 and choice in said[0] and result.prior_dropped is (drop > 0.0)
-        without = inpaint_levels(stacks, SETTINGS.replace(reveal_prior=False)).variants
         assert torch.equal(result.variants, without) is (drop > 0.0)
