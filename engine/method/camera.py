@@ -234,6 +234,12 @@ def carry(maps: torch.Tensor, target: int) -> torch.Tensor:
     return (full @ torch.linalg.inv(full[..., target:target + 1, :, :]))[..., :2, :]
 
 
+def carry_all(maps: torch.Tensor) -> torch.Tensor:
+    """(..., T, T, 2, 3): ``carry(maps, target)`` for every target, target first."""
+    full = _homogeneous(maps)
+    return (full[..., None, :, :, :] @ torch.linalg.inv(full)[..., :, None, :, :])[..., :2, :]
+
+
 def crop_maps(maps: torch.Tensor, top: int, left: int) -> torch.Tensor:
     """``maps`` (..., 2, 3) in the pixels of a crop whose first pixel is (top, left): p -> map(p + d) - d."""
     corner = torch.tensor([float(top), float(left)], device=maps.device, dtype=maps.dtype)

@@ -33,10 +33,11 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .camera import as_maps, carry, warp_frames
+from .camera import as_maps, carry, carry_all, warp_frames
 
 KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
 RING = 2  # pixels: the known pixels around the hidden ones on which the two guesses are scored
+PAIR_PIXELS = 1 << 20  # a moving camera's sources of a video whose frames x frames x pixels are at most this: every pair at once
 SCAN_PIXELS = 1 << 16  # a moving camera's source search warps about this many pixels at once, nearest frames first
 EVEN_ERROR = 1e-6  # squared, network units: where both guesses predict the ring alike, the copy (it is sharp)
 FILL_PIXELS = 1 << 20  # the membrane fill solves about this many pixels at once (bounds its memory)
@@ -94,6 +95,8 @@ def _sources(video: torch.Tensor, hidden: torch.Tensor, maps: Optional[torch.Ten
     where the camera carried it."""
     if maps is None:
         return _still_sources(video, hidden)
+    if hidden.numel() * video.shape[2] <= PAIR_PIXELS:
+        return _paired_sources(video, hidden, maps)
     values, sourced, gaps = zip(*(_moving_sources(video, hidden, maps, target) for target in range(video.shape[2])))
     return torch.stack(values, dim=2), torch.stack(sourced, dim=1), torch.stack(gaps, dim=1)
 
@@ -189,6 +192,36 @@ def _moving_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tenso
     return _between(torch.full_like(before, target), before, after, frames, value_before, value_after)
 
 
+def _paired_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tensor) -> Sources:
+    """Every frame's sources with every frame read where the camera carried each of its pixels,
+    all pairs in one warp: what ``_moving_sources`` finds, for a short small video (a training
+    window), where its nearest-first search is many small steps (on cyclist's 32 px windows half
+    of a ``preview`` training step) and warping every pair is cheap."""
+    batch, channels, frames, height, width = video.shape
+    carried = carry_all(maps)  # (B, target, source, 2, 3)
+    stack = torch.cat([video, (~hidden)[:, None].to(video.dtype)], dim=1).transpose(1, 2)  # (B, source, C+1, H, W)
+    pairs = stack[:, None].expand(-1, frames, -1, -1, -1, -1).reshape(-1, channels + 1, height, width)
+    values, inside = warp_frames(pairs, carried.reshape(-1, 2, 3))
+    values = values.view(batch, frames, frames, channels + 1, height, width)
+    visible = (values[:, :, :, channels] >= KNOWN_WEIGHT) & (inside.view(batch, frames, frames, height, width) > 0)
+    frame = torch.arange(frames, device=video.device)
+    visible[:, frame, frame] = ~hidden  # a frame's own pixels: those it shows
+    source = frame.to(torch.int16).view(1, 1, frames, 1, 1)
+    target = source.view(1, frames, 1, 1, 1)
+    before = torch.where(visible & (source <= target), source, -1).amax(dim=2).long()
+    after = frames - 1 - torch.where(visible & (source >= target), frames - 1 - source, -1).amax(dim=2).long()
+
+    def colour_at(index: torch.Tensor) -> torch.Tensor:
+        """(B,C,T,H,W) each target pixel's colour read from frame ``index`` (B,T,H,W); 0 where none."""
+        taken = torch.gather(values[:, :, :, :channels], 2,
+                             index.clamp(0, frames - 1)[:, :, None, None].expand(-1, -1, 1, channels, -1, -1))[:, :, 0]
+        found = (index >= 0) & (index < frames)
+        return torch.where(found[:, :, None], taken, torch.zeros((), device=video.device, dtype=video.dtype)).transpose(1, 2)
+
+    return _between(frame.view(1, frames, 1, 1).expand_as(before), before, after, frames, colour_at(before),
+                    colour_at(after))
+
+
 def _take_frames(video: torch.Tensor, frame_index: torch.Tensor) -> torch.Tensor:
     """video (B,3,T,H,W) read at, for each (b, t, y, x), frame ``frame_index[b, t, y, x]``."""
     return torch.gather(video, 2, frame_index[:, None].expand(-1, video.shape[1], -1, -1, -1))
@@ -264,12 +297,13 @@ def _relax(image: torch.Tensor, fixed: torch.Tensor, mean: torch.Tensor) -> torc
     quarter = (~fixed).to(image.dtype) * 0.25
     base = torch.where(fixed, mean, torch.zeros((), dtype=image.dtype, device=image.device))
     padded = F.pad(image, (1, 1, 1, 1))
-    inner = padded[..., 1:-1, 1:-1]
+    inner, above, below, left, right = (padded[..., 1:-1, 1:-1], padded[..., :-2, 1:-1], padded[..., 2:, 1:-1],
+                                        padded[..., 1:-1, :-2], padded[..., 1:-1, 2:])  # views, made once
     total = torch.empty_like(image)
     for _ in range(RELAX_SWEEPS):
-        torch.add(padded[..., :-2, 1:-1], padded[..., 2:, 1:-1], out=total)
-        total += padded[..., 1:-1, :-2]
-        total += padded[..., 1:-1, 2:]
+        torch.add(above, below, out=total)
+        total += left
+        total += right
         total.addcmul_(inner, missing)
         torch.addcmul(base, total, quarter, out=inner)  # fixed: mean + 0; free: the neighbours' mean
     return inner

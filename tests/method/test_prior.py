@@ -3,6 +3,7 @@ import torch
 
 import torch.nn.functional as F
 
+from infusion.engine.method.camera import as_maps
 from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior, revealed_share
 
 
@@ -119,8 +120,9 @@ def test_a_place_that_changes_every_frame_takes_the_smooth_fill_not_a_stale_copy
 
 
 def test_the_prior_is_the_same_whether_its_work_is_done_all_at_once_or_piece_by_piece(monkeypatch):
-    """The membrane fill in pieces of frames and a moving camera's search a frame at a time only
-    bound memory and time: the prior comes out bit-identical."""
+    """The membrane fill in pieces of frames, and a moving camera's sources searched nearest
+    frame first, a frame at a time, instead of every pair of frames at once, only bound memory
+    and time: the prior comes out bit-identical, for a pan and for a pan with a zoom."""
     from infusion.engine.method import prior as module
     from infusion.engine.method.training_masks import random_training_mask
     torch.manual_seed(0)
@@ -129,9 +131,13 @@ def test_the_prior_is_the_same_whether_its_work_is_done_all_at_once_or_piece_by_
     hidden = torch.stack([random_training_mask(generator, 6, 20, 28, 0.5) for _ in range(2)])
     camera = torch.zeros(2, 6, 2)
     camera[..., 1] = torch.arange(6, dtype=torch.float32) * 1.5  # a pan of 1.5 px a frame
-    whole = [reveal_prior(video, hidden, offsets) for offsets in (None, camera)]
+    zoom = as_maps(camera)
+    zoom[..., 0, 0] = zoom[..., 1, 1] = 1.0 + 0.01 * torch.arange(6, dtype=torch.float32)  # and 1% a frame
+    cameras = (None, camera, zoom)
+    whole = [reveal_prior(video, hidden, offsets) for offsets in cameras]
     monkeypatch.setattr(module, "FILL_PIXELS", 1)
+    monkeypatch.setattr(module, "PAIR_PIXELS", 0)
     monkeypatch.setattr(module, "SCAN_PIXELS", 1)
-    pieces = [reveal_prior(video, hidden, offsets) for offsets in (None, camera)]
+    pieces = [reveal_prior(video, hidden, offsets) for offsets in cameras]
     for expected, got in zip(whole, pieces):
         assert all(torch.equal(a, b) for a, b in zip(expected, got))
