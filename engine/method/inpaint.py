@@ -27,7 +27,6 @@ from .averaging import WeightAverage
 from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
-from .prior import revealed_share
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMeasured, StepProgress
 from .refinement import Refinement, Spread, build_centre, centre_fit
 from .sampling import sample_steps
@@ -36,13 +35,6 @@ from .training import CentreOf, Where, train_interval
 from .value_range import ValueRange
 
 CHECKPOINT_FORMAT = 1
-# ``prior_train_span`` applies where other frames show at least this share of the hole (after
-# the camera's motion); the network must invent the rest, and that takes training. At preview's
-# budget (plate resolution, 2026-12-06; the share at the coarsest level) cyclist under moving
-# blobs (0.83) scored the same with a span of 2 (25.83 against 25.82 dB), cyclist under still
-# boxes, which its camera pan reveals by half (0.51), lost 0.96 and 1.27 dB with it (seeds 0, 1:
-# 19.37 / 19.63 against 20.33 / 20.36); bbb under moving blobs (0.98) reveals nearly all.
-SPAN_REVEALED_SHARE = 0.75
 
 
 @dataclass
@@ -171,18 +163,14 @@ class Run:
         self.finished_intervals = int(saved["finished_intervals"])
 
 
-def span_choice_text(revealed: float, span: int) -> str:
-    """How often the coarsest level that corrects the reveal prior trains, in words."""
-    how = f"trains once every {span} intervals" if span > 1 else "trains every interval (the hole is mostly invented)"
-    return f"the shot reveals {revealed:.2f} of the hole: the coarsest level {how}"
-
-
-def prior_choice_text(share: float, trust: float, drop: float) -> str:
-    """What the coarsest level does with the reveal prior, in words."""
+def prior_choice_text(share: float, trust: float, drop: float, trained: bool = True) -> str:
+    """What the coarsest level does with the reveal prior, in words (``trained``: whether a level
+    that corrects it trains, ``Settings.prior_train``)."""
     if prior_dropped(share, drop):
         return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
                 f"(dropped at {drop:g} or more): every level reads the masked video alone")
-    choice = "corrects it" if share < trust else "reads it as an input only (it regenerates)"
+    choice = ("corrects it" + ("" if trained else ", untrained (its Wiener guess around the prior)")
+              if share < trust else "reads it as an input only (it regenerates)")
     return (f"reveal prior: its error on hidden known pixels is {share:.2f} of their variance "
             f"(trust below {trust:g}): the coarsest level {choice}")
 
@@ -272,21 +260,17 @@ def inpaint(
                 if coarse is None:  # one band: its last noise is scaled up smooth, and bands there cost bbb 1.5 dB
                     spread = Spread.white(spread.total)
                 corrects_prior = corrects_prior or coarse is None
-                if coarse is None and settings.prior_train_span > 1:
-                    revealed = revealed_share(video, hole, offsets)
-                    if revealed >= SPAN_REVEALED_SHARE:  # correcting reveals takes less training
-                        plan = replace(plan, train_span=settings.prior_train_span)
-                    if progress is not None:
-                        progress(ShotMeasured(span_choice_text(revealed, plan.train_span)))
+                if coarse is None and not settings.prior_train:
+                    plan = replace(plan, train_steps=0)
             if level == 0 and progress is not None:
-                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust, settings.prior_drop)))
+                progress(ShotMeasured(prior_choice_text(fit.share, plan.trust, settings.prior_drop,
+                                                        settings.prior_train)))
     if plan.centred:
         variants = settings.variants
         centre = centre_at(video[None].expand(variants, -1, -1, -1, -1), hole[None].expand(variants, -1, -1, -1), below,
                            [(slice(None), slice(None), slice(None))] * variants)
-    # Chosen once the plan's training budget is final (``prior_train_span`` may have cut it).
-    training_intervals = [interval for interval in range(plan.intervals) if plan.trains(interval)]
-    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * len(training_intervals))
+    # Chosen once the plan's training budget is final (``prior_train`` may have cut it).
+    acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
     run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)
     if checkpoint is not None:
         saved = checkpoint.load()
@@ -295,8 +279,7 @@ def inpaint(
 
     intervals = plan.intervals
     remaining_intervals = intervals - run.finished_intervals
-    remaining_training = sum(interval >= run.finished_intervals for interval in training_intervals)
-    clock = ProgressClock(remaining_training * plan.train_steps, remaining_intervals * plan.sample_steps)
+    clock = ProgressClock(remaining_intervals * plan.train_steps, remaining_intervals * plan.sample_steps)
 
     def report(phase: str, interval: int, step: int, steps: int, loss: Optional[float]) -> None:
         clock.tick(phase)
@@ -307,10 +290,9 @@ def inpaint(
     for interval in range(run.finished_intervals, intervals):
         highest, lowest = diffusion.interval_bounds(plan.chain_steps, intervals, interval)
         clock.mark()
-        if plan.trains(interval):
-            top, bottom = plan.training_bounds(interval)
+        if plan.train_steps > 0:
             train_interval(
-                run.network, run.optimizer, schedule, video, hole, settings, bottom, top, run.train_generator,
+                run.network, run.optimizer, schedule, video, hole, settings, lowest, highest, run.train_generator,
                 on_step=lambda step, loss: report("train", interval, step, plan.train_steps, loss),
                 plan=plan, coarse=None if below is None else below[0], centre_of=centre_of, average=run.average,
             )

@@ -20,8 +20,9 @@ PRESETS: Dict[str, Settings] = {
     # The built-in demo and quick looks on 2 CPU cores (README: what it costs): half-width
     # network, 10 intervals of 150 training steps sampled with 5 strided steps each, training on
     # two 8-frame 32x32 crops per step (on the CPU the second costs about what the oneDNN twin of
-    # a single one does). A coarsest level that corrects a reveal prior the shot reveals trains
-    # once every two intervals (``prior_train_span``). Then up to two finer levels to the plate's
+    # a single one does). A coarsest level that corrects the reveal prior does not train: its
+    # network's zero output samples the Wiener guess around the prior (``prior_train``; a level
+    # that drops the prior trains). Then up to two finer levels to the plate's
     # own resolution, each the last 200 steps of the chain in 2 intervals of 2 strided steps, 75
     # training steps each (engine/method/levels.py; against 150 steps and 3 sampled steps, seed 0,
     # 2026-12-06, the same code: the same PSNR within 0.1 dB on cyclist, bbb under moving blobs
@@ -30,7 +31,7 @@ PRESETS: Dict[str, Settings] = {
     # cloning detail where the shot never reveals the place (``refine_clone``).
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
-        learning_rate=1e-3, working_size=64, log_every=10, prior_train_span=2, refine_levels=2, refine_steps=200,
+        learning_rate=1e-3, working_size=64, log_every=10, prior_train=False, refine_levels=2, refine_steps=200,
         refine_intervals=2, refine_train_steps=75, refine_sample_steps=2, refine_clone=0.6, match_detail=1.0,
         match_contrast=1.5, reveal_prior=True, prior_drop=0.5, camera="auto", preset="preview",
     ),

@@ -13,7 +13,6 @@ from typing import Any, Dict, Optional, Tuple
 
 from infusion.protocol.shot import CAMERAS  # their one home: the shot's camera choice offers the same
 
-from .diffusion import interval_bounds
 
 
 @dataclass(frozen=True)
@@ -93,15 +92,17 @@ class Settings:
     # one seed against another moving them by 2-4 dB. The shots whose prior is kept have shares
     # of 0.05-0.33 (bbb, flicker, cyclist, drifting noise 0.17).
     prior_drop: float = 0.0
-    # A coarsest level that corrects the reveal prior, where the shot reveals most of the hole
-    # (engine/method/inpaint.py, ``SPAN_REVEALED_SHARE``), trains once every this many intervals,
-    # on all of their steps, and samples them with that network (a free network, or a hole never
-    # revealed, trains every interval). At preview's budget (plate resolution, seed 0,
-    # 2026-12-06) a span of 2 scored on cyclist under moving blobs as training every interval
-    # (25.83 against 25.82 dB) in half the coarsest level's time, where half the steps in every
-    # interval lost 1.6 dB (24.20); a free network over two intervals' steps lost 1.2 dB on the
-    # waves clip (28.57 against 29.76).
-    prior_train_span: int = 1
+    # Whether a coarsest level that corrects the reveal prior trains its network. Off, it samples
+    # with the network's first output, zero: each step takes the Wiener guess around the prior
+    # (engine/method/refinement.py), the finer levels still train. At preview's budget (plate
+    # resolution, 2026-12-07, seed 0) the trained correction added nothing the scores see: with
+    # it and without, PSNR / SSIM, bbb under still boxes 17.75 / 0.322 and 17.80 / 0.322, under
+    # moving blobs 21.90 / 0.802 and 21.87 / 0.802, cyclist under still boxes 20.45 / 0.656 and
+    # 20.49 / 0.657, under moving blobs 25.61 / 0.833 both, flicker 31.55 and 35.59 both (one
+    # step of training against 150 a step: the same within 0.05 dB and 0.002 on every other
+    # score but cyclist's seam, 1.23 -> 1.64), in 40-60% of the time; half the training lost
+    # 1.6-2.3 dB (bbb under still boxes 15.45): a network part way trained is worse than none.
+    prior_train: bool = True
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
     # pixels and follows them (a camera whose measured motion does not explain the change between
@@ -195,8 +196,6 @@ class Settings:
                             "refine_train_steps must not be negative")
         if not 0.0 <= self.refine_hidden_share < 1.0:
             problems.append("refine_hidden_share must lie in [0, 1)")
-        if self.prior_train_span < 1:
-            problems.append("prior_train_span must be at least 1")
         if not 0.0 <= self.ema_decay < 1.0:
             problems.append("ema_decay must lie in [0, 1)")
         if not 0.0 <= self.refine_clone <= 1.0:
@@ -286,8 +285,8 @@ class LevelPlan:
     windows hidden whole; copy_detail: when the level copies its prior, the spread where the
     centre was copied from another frame, as a fraction of the one measured there (before
     ``refine_detail``); fit_frames: the frames each mask of the centre's fit covers
-    (refinement.py, ``centre_fit``; 0 the whole shot); train_span: see ``trains``. The coarsest
-    level fits on the whole shot (its share decides whether it corrects the prior, and
+    (refinement.py, ``centre_fit``; 0 the whole shot); train_steps 0: the level samples with its
+    network untrained (``Settings.prior_train``). The coarsest level fits on the whole shot (its share decides whether it corrects the prior, and
     ``prior_trust`` was set so; at the working size it costs a second); a finer level on training
     windows' length, as it trains: four whole-window priors at the plate's size were a fifth of a
     preview run."""
@@ -305,17 +304,6 @@ class LevelPlan:
     hidden_share: float
     copy_detail: float
     fit_frames: int
-    train_span: int = 1
-
-    def trains(self, interval: int) -> bool:
-        """Whether interval ``interval`` trains (once every ``train_span`` intervals, on all of their steps)."""
-        return interval % self.train_span == 0
-
-    def training_bounds(self, interval: int) -> Tuple[int, int]:
-        """(highest, lowest) step that the training at ``interval`` covers: its span's."""
-        last = min(interval + self.train_span, self.intervals) - 1
-        return interval_bounds(self.chain_steps, self.intervals, interval)[0], \
-            interval_bounds(self.chain_steps, self.intervals, last)[1]
 
 
 def describe_differences(saved: Dict[str, Any], current: "Settings") -> Optional[str]:

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from infusion.engine.method.camera import as_maps
-from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior, revealed_share
+from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior
 
 
 def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
@@ -22,16 +22,6 @@ def test_a_pixel_seen_on_one_side_only_copies_that_side():
     prior, reach = reveal_prior(video, hidden)
     assert torch.equal(prior[0, 0, :, 0, 0], torch.tensor([7.0, 7.0, 7.0]))
     assert torch.allclose(reach[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 1 / 3]))
-
-
-def test_the_revealed_share_counts_the_hidden_pixels_another_frame_shows():
-    """One place hidden in frames 0-1 and seen in frame 2, one hidden throughout: 2 of 5 hidden pixels are revealed."""
-    hidden = torch.zeros(3, 1, 2, dtype=torch.bool)
-    hidden[:2, 0, 0] = True
-    hidden[:, 0, 1] = True
-    video = torch.zeros(3, 3, 1, 2)
-    assert revealed_share(video, hidden) == 0.4
-    assert revealed_share(video, torch.zeros_like(hidden)) == 0.0
 
 
 def test_a_pixel_never_visible_gets_a_smooth_fill_from_its_surroundings_only():
@@ -141,3 +131,15 @@ def test_the_prior_is_the_same_whether_its_work_is_done_all_at_once_or_piece_by_
     pieces = [reveal_prior(video, hidden, offsets) for offsets in cameras]
     for expected, got in zip(whole, pieces):
         assert all(torch.equal(a, b) for a, b in zip(expected, got))
+
+
+def test_a_mask_grows_by_the_square_of_its_radius_clipped_at_the_frame():
+    """``grow`` against its definition: a pixel is hidden when any pixel within ``radius`` rows
+    and columns of it is."""
+    from infusion.engine.method.prior import grow
+    hidden = torch.rand(2, 3, 9, 13, generator=torch.Generator().manual_seed(1)) < 0.04
+    for radius in (1, 3, 20):
+        expected = torch.zeros_like(hidden)
+        for b, t, y, x in torch.nonzero(hidden).tolist():
+            expected[b, t, max(y - radius, 0):y + radius + 1, max(x - radius, 0):x + radius + 1] = True
+        assert torch.equal(grow(hidden, radius), expected)
