@@ -94,14 +94,13 @@ class Settings:
     prior_drop: float = 0.0
     # Whether a coarsest level that corrects the reveal prior trains its network. Off, it samples
     # with the network's first output, zero: each step takes the Wiener guess around the prior
-    # (engine/method/refinement.py), the finer levels still train. At preview's budget (plate
-    # resolution, 2026-12-07, seed 0) the trained correction added nothing the scores see: with
-    # it and without, PSNR / SSIM, bbb under still boxes 17.75 / 0.322 and 17.80 / 0.322, under
-    # moving blobs 21.90 / 0.802 and 21.87 / 0.802, cyclist under still boxes 20.45 / 0.656 and
-    # 20.49 / 0.657, under moving blobs 25.61 / 0.833 both, flicker 31.55 and 35.59 both (one
-    # step of training against 150 a step: the same within 0.05 dB and 0.002 on every other
-    # score but cyclist's seam, 1.23 -> 1.64), in 40-60% of the time; half the training lost
-    # 1.6-2.3 dB (bbb under still boxes 15.45): a network part way trained is worse than none.
+    # (engine/method/refinement.py); the finer levels still train. At preview's budget (plate
+    # resolution, 2026-12-07, seeds 0-2, means) the trained correction added nothing the scores
+    # see: PSNR / SSIM with it and without, bbb under still boxes 17.72 / 0.319 and 17.78 / 0.322,
+    # under moving blobs 21.90 / 0.802 and 21.89 / 0.802, cyclist under still boxes 19.47 / 0.634
+    # and 20.44 / 0.656 (one seed lost 2.5 dB with training), under moving blobs 25.58 / 0.831 and
+    # 25.61 / 0.833, flicker 31.54 / 35.57 and 31.56 / 35.55, in 43-69% of the time (README,
+    # "Presets"). Half the training (intervals=5) was worse than none: bbb under still boxes 15.45 dB.
     prior_train: bool = True
     # How the reveal prior follows the camera (engine/method/camera.py): "still" looks a place up
     # at the same pixel in every frame; "auto" measures the camera's pan and zoom from the known
