@@ -28,7 +28,7 @@ from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMeasured, StepProgress
-from .refinement import Refinement, Spread, build_centre, centre_fit
+from .refinement import NoCorrection, Refinement, Spread, build_centre, centre_fit
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
 from .training import CentreOf, Where, train_interval
@@ -94,11 +94,12 @@ class Run:
 
     def __init__(self, settings: Settings, video: torch.Tensor, device: torch.device, acceleration: Acceleration,
                  schedule: diffusion.Schedule, level: int = 0, start: Optional[torch.Tensor] = None,
-                 spread: Optional[Spread] = None, centred: bool = False):
+                 spread: Optional[Spread] = None, centred: bool = False, trains: bool = True):
         """``start`` (K,3,T,H,W), at a finer level: the level below upsampled, noised to the
         first step of this level's chain (else x_t starts as pure noise); ``centred``: the network
         reads a centre; ``spread``, for one that corrects it: the spread of the shot around it
-        (engine/method/refinement.py)."""
+        (engine/method/refinement.py); ``trains`` False: a correcting network is never trained,
+        and samples with its zero output (``NoCorrection``)."""
         self.settings = settings
         self.device = device
         seed = level_seed(settings.seed, level)
@@ -113,8 +114,9 @@ class Run:
         def centred_network(network: UNet3D) -> nn.Module:
             """``network`` run the fast way (its own parameters), as a correction of the centre
             when the level has a spread (engine/method/refinement.py)."""
-            fast = acceleration.wrap(network)
-            return fast if spread is None else Refinement(fast, schedule, spread)
+            if spread is None:
+                return acceleration.wrap(network)
+            return Refinement(acceleration.wrap(network) if trains else NoCorrection(), schedule, spread)
 
         self.network = centred_network(self.model)  # trains
         self.sampler = self.network if self.average is None else centred_network(self.average.module)
@@ -271,7 +273,8 @@ def inpaint(
                            [(slice(None), slice(None), slice(None))] * variants)
     # Chosen once the plan's training budget is final (``prior_train`` may have cut it).
     acceleration = acceleration or Acceleration.for_run(torch_device, plan.train_steps * plan.intervals)
-    run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred)
+    run = Run(settings, video, torch_device, acceleration, schedule, level, below, spread, plan.centred,
+              trains=plan.train_steps > 0)
     if checkpoint is not None:
         saved = checkpoint.load()
         if saved is not None:

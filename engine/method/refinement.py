@@ -131,6 +131,15 @@ def _sharpen(prior: torch.Tensor, seen: torch.Tensor, copied: torch.Tensor, belo
     return weight * prior + (1.0 - weight) * below
 
 
+class NoCorrection(nn.Module):
+    """What a correcting network outputs before it trains (``UNet3D.zero_output``): zero, for
+    free. An untrained level (``Settings.prior_train`` off, or no ``refine_train_steps``)
+    samples with it, the same fill without running the network."""
+
+    def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x_t)
+
+
 class Refinement(nn.Module):
     """Calls ``network`` like the U-Net, (x_t, condition, t) -> x0, for a centred network."""
 

@@ -6,15 +6,8 @@ import torch
 from infusion.engine.method.diffusion import linear_schedule
 from infusion.engine.method.pyramid import degrade
 from infusion.engine.method.bands import BANDS, NOISE_SHARES, split
-from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, Refinement, Spread,
-                                               build_centre, centre_fit)
-
-
-class Silent(torch.nn.Module):
-    """An untrained correction: zero."""
-
-    def forward(self, x_t, condition, t):
-        return torch.zeros_like(x_t)
+from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, NoCorrection, Refinement,
+                                               Spread, build_centre, centre_fit)
 
 
 def test_an_untrained_correction_keeps_x_t_at_low_noise_and_the_centre_at_high_noise():
@@ -23,7 +16,7 @@ def test_an_untrained_correction_keeps_x_t_at_low_noise_and_the_centre_at_high_n
     x_t = coarse + 0.1 * torch.randn(1, 3, 2, 8, 8, generator=generator)  # near t = 0 x_t is near x0
     condition = torch.cat([torch.zeros(1, 4, 2, 8, 8), build_centre(coarse, torch.ones(1, 2, 8, 8, dtype=torch.bool),
                                                                     coarse)], dim=1)
-    refine = Refinement(Silent(), linear_schedule(1000), Spread.white((0.1, 0.1)))
+    refine = Refinement(NoCorrection(), linear_schedule(1000), Spread.white((0.1, 0.1)))
     assert torch.allclose(refine(x_t, condition, torch.tensor([0])), x_t, atol=0.01)  # skip 0.99 at d = 0.1
     assert torch.allclose(refine(x_t, condition, torch.tensor([999])), coarse, atol=2e-3)
 
@@ -34,7 +27,7 @@ def test_a_revealed_pixel_trusts_its_centre_by_its_own_spread():
     centre[:, 3, :, 1] = 0.5  # the second pixel has a temporal source
     x_t = torch.ones(1, 3, 1, 2, 1)
     condition = torch.cat([torch.zeros(1, 4, 1, 2, 1), centre], dim=1)
-    x0 = Refinement(Silent(), linear_schedule(1000), Spread.white((0.5, 0.01)))(x_t, condition, torch.tensor([300]))
+    x0 = Refinement(NoCorrection(), linear_schedule(1000), Spread.white((0.5, 0.01)))(x_t, condition, torch.tensor([300]))
     assert float(x0[0, 0, 0, 1, 0]) < 0.05 < float(x0[0, 0, 0, 0, 0])  # near the centre, 0, where sourced
 
 
@@ -137,6 +130,11 @@ def test_an_untrained_centred_network_corrects_nothing():
     condition = torch.randn(1, network.condition_channels, 2, 8, 8)
     assert bool((network(x_t, condition, torch.tensor([10])) == 0).all())
     assert not bool((UNet3D(levels=2, channels=4)(x_t, condition[:, :4], torch.tensor([10])) == 0).all())
+    schedule = linear_schedule(1000)
+    for spread in (Spread.white((0.2, 0.05)), Spread((0.2, 0.05), ((0.1, 0.01), (0.1, 0.02), (0.1, 0.03)))):
+        run, skipped = Refinement(network, schedule, spread), Refinement(NoCorrection(), schedule, spread)
+        for t in (0, 500, 999):  # the network not run at all: the same x0, bit for bit
+            assert torch.equal(run(x_t, condition, torch.tensor([t])), skipped(x_t, condition, torch.tensor([t])))
 
 
 def test_a_fit_on_windows_of_frames_reads_only_their_frames_and_agrees_with_the_whole_shot_at_full_length():
@@ -175,7 +173,7 @@ def test_at_low_noise_the_fine_band_of_a_smooth_shot_is_taken_for_noise():
     condition = torch.zeros(1, 8, 2, 16, 16)  # a centre of 0 with no temporal source
     smooth_shot = Spread((0.3, 0.3), ((1e-4, 1e-4),) * (BANDS - 1) + ((0.3, 0.3),))  # all in the smoothest band
     t = torch.tensor([0])
-    for network in (Silent(), Grainy()):
+    for network in (NoCorrection(), Grainy()):
         smooth = Refinement(network, linear_schedule(1000), smooth_shot)(x_t, condition, t)
         white = Refinement(network, linear_schedule(1000), Spread.white((0.3, 0.3)))(x_t, condition, t)
         noise = _fine(x_t).square().mean().sqrt()
