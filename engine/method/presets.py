@@ -22,17 +22,16 @@ PRESETS: Dict[str, Settings] = {
     # two 8-frame 32x32 crops per step (on the CPU the second costs about what the oneDNN twin of
     # a single one does). A coarsest level that corrects the reveal prior does not train: its
     # network's zero output samples the Wiener guess around the prior (``prior_train``; a level
-    # that drops the prior trains). Then up to two finer levels to the plate's
-    # own resolution, each the last 200 steps of the chain in 2 intervals of 2 strided steps, 75
-    # training steps each (engine/method/levels.py; against 150 steps and 3 sampled steps, seed 0,
-    # 2026-12-06, the same code: the same PSNR within 0.1 dB on cyclist, bbb under moving blobs
-    # and the waves clip; on bbb's still boxes 17.41 / 0.231 -> 17.88 / 0.325 (PSNR / SSIM) but
-    # detail 1.42 -> 0.61 and grain 1.58 -> 0.51, smoother grass, and 3 sampled steps left it 0.69),
-    # cloning detail where the shot never reveals the place (``refine_clone``).
+    # that drops the prior trains). Then up to two finer levels to the plate's own resolution,
+    # each the last 200 steps of the chain in 2 intervals of 2 strided steps, untrained: each
+    # step the Wiener guess around the level below sharpened by the prior, with detail cloned
+    # where the shot never reveals the place (``refine_clone``). 75 training steps an interval
+    # there changed no score by more than 0.05 dB and 0.002 on eight clips, seeds 0-2
+    # (2026-12-07, plate resolution), for 25-35% more time.
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
         learning_rate=1e-3, working_size=64, log_every=10, prior_train=False, refine_levels=2, refine_steps=200,
-        refine_intervals=2, refine_train_steps=75, refine_sample_steps=2, refine_clone=0.6, match_detail=1.0,
+        refine_intervals=2, refine_train_steps=0, refine_sample_steps=2, refine_clone=0.6, match_detail=1.0,
         match_contrast=1.5, reveal_prior=True, prior_drop=0.5, camera="auto", preset="preview",
     ),
     # GPU default: the paper's network and full DDPM sampling, 2k steps per interval (the paper
