@@ -32,7 +32,8 @@ class ConsoleProgress:
         elif isinstance(event, PreviewWritten):
             fields = {"interval": self.settings.run_interval(event.level, event.interval), "level": event.level,
                       "intervals": self.settings.run_intervals(event.levels), "levels": event.levels}
-            self._line(f"{interval_text(fields)} done, loss {self._loss()}")
+            self._line(f"{interval_text(fields)} done{self._loss()}")
+            self.loss = None  # an interval that does not train (engine/method/settings.py, prior_train) shows none
         elif isinstance(event, PlateFrameRead) and (self.tty or event.done == event.total):
             self._line(progress_text(progress_fields(event, self.settings)), redraw=event.done < event.total)
         elif isinstance(event, FrameWritten):
@@ -41,12 +42,13 @@ class ConsoleProgress:
             self._line(event.description)
 
     def _loss(self) -> str:
-        return "?" if self.loss is None else f"{self.loss:.4f}"
+        """", loss L" with the interval's last training loss read, or nothing before one."""
+        return "" if self.loss is None else f", loss {self.loss:.4f}"
 
     def _bar(self, event: StepProgress) -> None:
         fields = progress_fields(event, self.settings)
         filled = int(round(fields["progress"] * self.width))
-        text = f"[{'#' * filled}{'.' * (self.width - filled)}] {progress_text(fields)}, loss {self._loss()}"
+        text = f"[{'#' * filled}{'.' * (self.width - filled)}] {progress_text(fields)}{self._loss()}"
         self.stream.write("\r" + text + "\x1b[K")
         self.stream.flush()
 
