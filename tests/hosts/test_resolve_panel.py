@@ -97,7 +97,7 @@ def test_inpaint_renders_follows_and_loads_the_result_beside_the_source(shot: Pa
 
 def test_cancel(shot: Path, engine: Engine, tmp_path: Path) -> None:
     host, _ = open_panel(shot_comp(shot, tmp_path / "deliver"), engine.endpoint, tmp_path / "cache")
-    host.choose("Preset", "preview")  # long enough to cancel while it trains
+    host.choose("Preset", "paper")  # 10,000 training steps an interval: long enough to cancel while it trains
     host.click("Inpaint")
     host.pump(lambda: "train step" in host.status())
     host.click("Cancel")
