@@ -26,8 +26,9 @@ PRESETS: Dict[str, Settings] = {
     # each the last 200 steps of the chain in 2 intervals of 2 strided steps, untrained: each
     # step the Wiener guess around the level below sharpened by the prior, with detail cloned
     # where the shot never reveals the place (``refine_clone``). 75 training steps an interval
-    # there changed no score by more than 0.05 dB and 0.002 on eight clips, seeds 0-2
-    # (2026-12-07, plate resolution), for 25-35% more time.
+    # there (2026-12-07, plate resolution, seeds 0-2) moved PSNR by at most 0.1 dB a run on the
+    # six clips whose prior is corrected, for 25-35% more time; on waves the untrained levels
+    # scored +0.06 dB (still boxes) and -0.28 dB (moving blobs, one seed -0.79) on the means.
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
         learning_rate=1e-3, working_size=64, log_every=10, prior_train=False, refine_levels=2, refine_steps=200,
