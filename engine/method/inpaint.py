@@ -315,4 +315,5 @@ def inpaint(
                                       level, levels))
 
     filled = torch.where(hole[None, None], values.from_network(run.x_t.clamp(-1.0, 1.0)), observed[None])
-    return InpaintResult(variants=filled.cpu(), corrects_prior=corrects_prior, prior_dropped=dropped or prior_dropped_below)
+    return InpaintResult(variants=filled.cpu(), corrects_prior=corrects_prior,
+                         prior_dropped=dropped or prior_dropped_below)

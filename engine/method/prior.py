@@ -37,7 +37,7 @@ from .camera import as_maps, carry, carry_all, warp_frames
 
 KNOWN_WEIGHT = 0.999  # a bilinear read is visible when its taps are all known
 RING = 2  # pixels: the known pixels around the hidden ones on which the two guesses are scored
-PAIR_PIXELS = 1 << 20  # a moving camera's sources of a video whose frames x frames x pixels are at most this: every pair at once
+PAIR_PIXELS = 1 << 20  # a moving camera's sources, every pair of frames at once, up to frames x frames x pixels
 SCAN_PIXELS = 1 << 16  # a moving camera's source search warps about this many pixels at once, nearest frames first
 EVEN_ERROR = 1e-6  # squared, network units: where both guesses predict the ring alike, the copy (it is sharp)
 FILL_PIXELS = 1 << 20  # the membrane fill solves about this many pixels at once (bounds its memory)
@@ -207,7 +207,8 @@ def _paired_sources(video: torch.Tensor, hidden: torch.Tensor, maps: torch.Tenso
         taken = torch.gather(values[:, :, :, :channels], 2,
                              index.clamp(0, frames - 1)[:, :, None, None].expand(-1, -1, 1, channels, -1, -1))[:, :, 0]
         found = (index >= 0) & (index < frames)
-        return torch.where(found[:, :, None], taken, torch.zeros((), device=video.device, dtype=video.dtype)).transpose(1, 2)
+        none = torch.zeros((), device=video.device, dtype=video.dtype)
+        return torch.where(found[:, :, None], taken, none).transpose(1, 2)
 
     return _between(frame.view(1, frames, 1, 1).expand_as(before), before, after, frames, colour_at(before),
                     colour_at(after))

@@ -14,7 +14,6 @@ from typing import Any, Dict, Optional, Tuple
 from infusion.protocol.shot import CAMERAS  # their one home: the shot's camera choice offers the same
 
 
-
 @dataclass(frozen=True)
 class Settings:
     # Network (engine/method/model.py).
@@ -94,7 +93,7 @@ class Settings:
     prior_drop: float = 0.0
     # Whether a coarsest level that corrects the reveal prior trains its network. Off, it samples
     # with the network's first output, zero: each step takes the Wiener guess around the prior
-    # (engine/method/refinement.py); the finer levels still train. At preview's budget (plate
+    # (engine/method/refinement.py); finer levels train as ``refine_train_steps`` says. At preview's budget (plate
     # resolution, 2026-12-07, seeds 0-2, means) the trained correction added nothing the scores
     # see: PSNR / SSIM with it and without, bbb under still boxes 17.72 / 0.319 and 17.78 / 0.322,
     # under moving blobs 21.90 / 0.802 and 21.89 / 0.802, cyclist under still boxes 19.47 / 0.634
@@ -285,8 +284,9 @@ class LevelPlan:
     centre was copied from another frame, as a fraction of the one measured there (before
     ``refine_detail``); fit_frames: the frames each mask of the centre's fit covers
     (refinement.py, ``centre_fit``; 0 the whole shot); train_steps 0: the level samples with its
-    network untrained (``Settings.prior_train``). The coarsest level fits on the whole shot (its share decides whether it corrects the prior, and
-    ``prior_trust`` was set so; at the working size it costs a second); a finer level on training
+    network untrained (``Settings.prior_train``, ``refine_train_steps``). The coarsest level fits
+    on the whole shot (its share decides whether it corrects the prior, and ``prior_trust`` was
+    set so; at the working size it costs a second); a finer level on training
     windows' length, as it trains: four whole-window priors at the plate's size were a fifth of a
     preview run."""
 

@@ -219,3 +219,21 @@ def test_a_coarsest_level_that_corrects_the_prior_samples_untrained_when_asked(k
     assert result.corrects_prior != trains and bool(torch.isfinite(result.variants).all())
     if not trains:  # the guess around the prior: the ramp runs on through the hole
         assert float((result.variants[0] - video)[:, hole].abs().mean()) < 0.1
+
+
+def test_a_run_stopped_after_an_untrained_interval_resumes_bit_identical(tmp_path):
+    """A coarsest level that samples untrained (``prior_train`` off) keeps its checkpoint per
+    interval like any other: stopped after the first, the resumed run ends as the uninterrupted one."""
+    video, hole = _ramp(), _moving_hole()
+    settings = SETTINGS.replace(train_steps=4, prior_train=False, refine_levels=0)
+    expected = inpaint(video, hole, settings).variants
+
+    def stop(event):
+        if isinstance(event, IntervalFinished):
+            raise KeyboardInterrupt
+
+    checkpoint = CheckpointFile(tmp_path / "checkpoint.pt")
+    with pytest.raises(KeyboardInterrupt):
+        inpaint(video, hole, settings, checkpoint=checkpoint, progress=stop)
+    resumed = inpaint(video, hole, settings, checkpoint=checkpoint)
+    assert torch.equal(resumed.variants, expected)
