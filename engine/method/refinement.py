@@ -93,7 +93,7 @@ def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torc
         seen = (~hidden).flatten(2).any(dim=2)[:, None, :, None, None] | (reach > 0)  # a frame the prior can fill
         guess = _sharpen(guess, seen, reach > 0, below, below_factor, trusted)
         if clone > 0.0:
-            guess = guess + donor_detail(known, hidden, hidden & (reach[:, 0] == 0), below_factor, clone)
+            guess = guess + donor_detail(known, hidden, hidden & (reach[:, 0] == 0), guess, below_factor, clone)
     return torch.cat([guess, reach], dim=1)
 
 

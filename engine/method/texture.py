@@ -5,14 +5,19 @@ by the reveal prior where it copied a revealed background. A place hidden in eve
 such copy: its centre was the level below alone, as blurred as that level is, and at the
 preview budget the network added too little to it (a smooth box over the grass of bbb, a
 detail ratio of 0.26). A compositor heals such a hole with a clone brush: the texture of a
-nearby patch, its colours fitted to the hole's edge. ``donor_detail`` does the same per window:
+nearby patch, chosen to suit each part of the hole. ``donor_detail`` does the same per window:
 the detail the level below lacks (the shot minus its copy degraded by the level's factor) is
-read from the shot shifted by one offset, chosen among shifts of a few sizes in eight
-directions as the one whose shifted shot best matches the known ring around the unrevealed
-pixels; the pixels that shift does not cover take the next best. One offset for all frames of
-a window: the cloned texture moves as the plate moves there (grass sways, water runs), so the
-detail is alive and coherent in time. Training masks get their detail in the same way, so the
-network learns how far to trust it.
+read from the shot shifted by an offset, chosen among shifts of a few sizes in eight directions
+for each ``BLOCK`` of the unrevealed pixels as the one whose donor's smooth colours best match
+the level's guess there (``guide``): grass detail where the guess is the grass's green, leaves'
+where it is the leaves' dark teal. Neighbouring blocks' choices are cross-faded over a block.
+One offset per block for all frames of a window: the cloned texture moves as the plate moves
+there (grass sways, water runs), so the detail is alive and coherent in time. Training masks get
+their detail in the same way, so the network learns how far to trust it.
+
+Until 2026-12-07 one offset served the whole window, the one whose shot best matched the known
+ring around the hole: on bbb under still boxes it laid grass strokes over the dark leaves above
+the grass as well.
 """
 from __future__ import annotations
 
@@ -20,23 +25,27 @@ import math
 from typing import List, Tuple
 
 import torch
+import torch.nn.functional as F
 
 from .prior import grow
 from .pyramid import degrade
 
-RING = 3  # pixels: the known ring around the unrevealed pixels that scores an offset
-SHIFTS = (2, 4, 8, 16, 32, 64, 128, 256)  # pixels: the offsets' lengths (those inside the frame)
+BLOCK = 16  # pixels at the level: each such square of unrevealed pixels chooses its own donor
+SHIFTS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # pixels: the offsets' lengths
 DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1))
 SURROUND = 8  # pixels beyond those whose detail reads the hole: the surroundings it is matched to
-COVERAGE = 0.9  # an offset is first choice only when its donor covers this share of the pixels
-COVERAGE_SAMPLES = 1 << 15  # target pixels, evenly spread, on which an offset's coverage is measured
+COVERAGE = 0.9  # an offset is a block's choice only when its donor covers this share of the block's pixels
+SAMPLES = 1 << 15  # target pixels, evenly spread, on which each offset is scored
+
+Pixels = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # frames, rows and columns of some pixels
 
 
-def donor_detail(video: torch.Tensor, hidden: torch.Tensor, target: torch.Tensor, factor: float,
-                 strength: float = 1.0) -> torch.Tensor:
+def donor_detail(video: torch.Tensor, hidden: torch.Tensor, target: torch.Tensor, guide: torch.Tensor,
+                 factor: float, strength: float = 1.0) -> torch.Tensor:
     """The detail (B,3,T,H,W) cloned onto ``target`` (B,T,H,W, hidden pixels the shot never
     reveals) of ``video`` (B,3,T,H,W, zero where ``hidden``), zero elsewhere and where no offset
-    reaches a known donor. The detail is what a level ``factor`` times smaller lacks; a donor
+    reaches a known donor. ``guide`` (B,3,T,H,W): the level's guess of the hole, which each
+    block's donor matches. The detail is what a level ``factor`` times smaller lacks; a donor
     pixel is known with every pixel its detail reads (about ``3 factor`` pixels around it).
     ``strength``: the most of the donor's detail taken (``_gain``)."""
     detail = torch.zeros_like(video)
@@ -44,12 +53,12 @@ def donor_detail(video: torch.Tensor, hidden: torch.Tensor, target: torch.Tensor
         return detail
     reach = math.ceil(3.0 * factor) + 1  # the antialiased scale down (factor), then bicubic up (2 factor)
     usable = ~grow(hidden, reach)  # (B,T,H,W): the detail there reads no hidden pixel
-    band = torch.where(usable[:, None], video - degrade(video, factor), torch.zeros((), device=video.device))
-    ring = grow(target, RING) & ~hidden
+    smooth = degrade(video, factor)
+    band = torch.where(usable[:, None], video - smooth, torch.zeros((), device=video.device))
     surround = grow(target, reach + SURROUND) & usable
     for item in range(video.shape[0]):
         if bool(target[item].any()):
-            cloned = _clone(video[item], band[item], ~hidden[item], usable[item], ring[item], target[item])
+            cloned = _clone(band[item], smooth[item], guide[item], usable[item], target[item])
             detail[item] = cloned * _gain(cloned, target[item], band[item], surround[item], strength)
     return detail
 
@@ -68,36 +77,56 @@ def _gain(cloned: torch.Tensor, target: torch.Tensor, band: torch.Tensor, surrou
     return gain.view(1, -1, 1, 1)
 
 
-def _clone(video: torch.Tensor, band: torch.Tensor, known: torch.Tensor, usable: torch.Tensor, ring: torch.Tensor,
+def _clone(band: torch.Tensor, smooth: torch.Tensor, guide: torch.Tensor, usable: torch.Tensor,
            target: torch.Tensor) -> torch.Tensor:
-    """One window's cloned detail (3,T,H,W): offsets ranked by their ring error, those covering
-    ``COVERAGE`` of ``target`` first, each filling the target pixels still empty. Only the
-    target's and the ring's pixels are read at each offset: memory follows the hole, not the frame."""
+    """One window's cloned detail (3,T,H,W): each block's offset (``_choose``), its donor's
+    ``band`` read at every target pixel, cross-faded with the neighbouring blocks' over a block.
+    Only the target's pixels are read at each offset: memory follows the hole, not the frame."""
     height, width = target.shape[-2:]
-    pixels, rim = torch.nonzero(target, as_tuple=True), torch.nonzero(ring, as_tuple=True)
-    rim_colours = video[(slice(None),) + rim]
-    stride = max(1, pixels[0].numel() // COVERAGE_SAMPLES)
+    offsets = _offsets(height, width)
+    pixels = torch.nonzero(target, as_tuple=True)
+    choice = _choose(smooth, guide, usable, pixels, offsets, height, width)
+    detail = torch.zeros(band.shape[0], pixels[0].numel(), dtype=band.dtype, device=band.device)
+    power = torch.zeros(pixels[0].numel(), dtype=band.dtype, device=band.device)
+    blocks_size = math.ceil(height / BLOCK) * BLOCK, math.ceil(width / BLOCK) * BLOCK
+    for index in torch.unique(choice[choice >= 0]).tolist():
+        chosen = (choice == index).to(band.dtype)[None, None]
+        fade = F.interpolate(chosen, size=blocks_size, mode="bilinear", align_corners=False)[0, 0]
+        reached = torch.nonzero(fade[pixels[1], pixels[2]] > 0).flatten()  # only the pixels its fade reaches
+        near = tuple(axis[reached] for axis in pixels)
+        weight = fade[near[1], near[2]] * _read(usable, near, offsets[index]).to(band.dtype)
+        detail[:, reached] += weight * _at(band, near, offsets[index])
+        power[reached] += weight.square()
+    cloned = torch.zeros_like(band)  # two donors' detail is unrelated: their fade keeps its power
+    cloned[(slice(None),) + pixels] = torch.where(power > 0, detail / power.clamp_min(1e-24).sqrt(), 0.0)
+    return cloned
+
+
+def _choose(smooth: torch.Tensor, guide: torch.Tensor, usable: torch.Tensor, pixels: Pixels,
+            offsets: List[Tuple[int, int]], height: int, width: int) -> torch.Tensor:
+    """Each block's offset (an index into ``offsets``; -1 for a block without target pixels):
+    among those whose donor covers ``COVERAGE`` of the block's sampled pixels (all offsets when
+    none does), the one whose donor's ``smooth`` colours are nearest the ``guide``'s there."""
+    stride = max(1, pixels[0].numel() // SAMPLES)
     sample = tuple(index[::stride] for index in pixels)
-    ranked: List[Tuple[bool, float, Tuple[int, int]]] = []
-    for offset in _offsets(height, width):
-        covered = float(_read(usable, sample, offset).float().mean())
-        if covered == 0.0:
-            continue
-        scored = _read(known, rim, offset)  # ring pixels whose donor is known
-        error = float((_at(video, rim, offset)[:, scored] - rim_colours[:, scored]).square().sum(dim=0).mean()) \
-            if bool(scored.any()) else float("inf")
-        ranked.append((covered < COVERAGE, error, offset))
-    detail = torch.zeros_like(band)
-    for _, _, offset in sorted(ranked):  # each offset fills what the ones before it left empty
-        taken = _read(usable, pixels, offset)
-        detail[(slice(None),) + tuple(index[taken] for index in pixels)] = _at(band, pixels, offset)[:, taken]
-        pixels = tuple(index[~taken] for index in pixels)
-        if pixels[0].numel() == 0:
-            break
-    return detail
-
-
-Pixels = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # frames, rows and columns of some pixels
+    columns = math.ceil(width / BLOCK)
+    blocks = math.ceil(height / BLOCK) * columns
+    block = (sample[1] // BLOCK) * columns + sample[2] // BLOCK
+    wanted = guide[(slice(None),) + sample]
+    total = torch.bincount(block, minlength=blocks).double()
+    costs = torch.full((len(offsets), blocks), math.inf, dtype=torch.float64, device=guide.device)
+    covering = torch.zeros(len(offsets), blocks, dtype=torch.bool, device=guide.device)
+    for index, offset in enumerate(offsets):
+        donor = _read(usable, sample, offset)
+        error = (_at(smooth, sample, offset) - wanted).square().sum(dim=0).double()
+        covered = torch.bincount(block, weights=donor.double(), minlength=blocks)
+        summed = torch.bincount(block, weights=torch.where(donor, error, 0.0), minlength=blocks)
+        costs[index] = torch.where(covered > 0, summed / covered.clamp_min(1.0), math.inf)
+        covering[index] = covered >= COVERAGE * total
+    any_covering = covering.any(dim=0, keepdim=True)
+    ranked = torch.where(covering | ~any_covering, costs, math.inf)
+    choice = ranked.argmin(dim=0)
+    return torch.where((total > 0) & torch.isfinite(ranked.min(dim=0).values), choice, -1).view(-1, columns)
 
 
 def _read(mask: torch.Tensor, pixels: Pixels, offset: Tuple[int, int]) -> torch.Tensor:

@@ -27,11 +27,11 @@ def test_a_repeating_texture_gets_back_the_detail_its_hole_hid():
     video = stripes()
     hole = box_hole(video)
     known = torch.where(hole[:, None], torch.zeros(()), video)
-    detail = donor_detail(known, hole, hole, 4.0)
+    detail = donor_detail(known, hole, hole, degrade(video, 4.0), 4.0)
     truth = video - degrade(video, 4.0)
     inside = hole[:, None].expand_as(video)
-    # A shift by a whole period matches the ring exactly: the hidden detail itself, scaled by at
-    # most 1 to the power of the detail around the hole in that frame (its ring samples the stripes unevenly).
+    # A shift by a whole period matches the guide (the level below) exactly: the hidden detail
+    # itself, scaled by at most 1 to the power of the detail around the hole in that frame.
     for frame in range(video.shape[2]):
         cloned, hidden = detail[:, :, frame][inside[:, :, frame]], truth[:, :, frame][inside[:, :, frame]]
         gain = float((cloned * hidden).sum() / hidden.square().sum())  # one per frame
@@ -44,7 +44,29 @@ def test_the_clone_reads_no_hidden_pixel():
     video = stripes()
     hole = box_hole(video)
     other = torch.where(hole[:, None], torch.full_like(video, 7.0), video)
-    assert torch.equal(donor_detail(video, hole, hole, 4.0), donor_detail(other, hole, hole, 4.0))
+    guide = degrade(torch.where(hole[:, None], torch.zeros(()), video), 4.0)
+    assert torch.equal(donor_detail(video, hole, hole, guide, 4.0), donor_detail(other, hole, hole, guide, 4.0))
+
+
+def test_each_part_of_the_hole_clones_the_texture_its_guide_asks_for():
+    # Two materials side by side, bright vertical stripes left and dark horizontal ones right, and
+    # a hole across their border, nearly as tall as the frame: its donors lie left and right only,
+    # so no one offset serves both halves. Each block takes a donor of its own material.
+    frames, height, width = 2, 48, 160
+    y, x = torch.meshgrid(torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32),
+                          indexing="ij")
+    left = 0.5 + 0.2 * torch.sin(2 * math.pi * x / PERIOD)
+    right = -0.5 + 0.2 * torch.sin(2 * math.pi * y / PERIOD)
+    video = torch.where(x < width // 2, left, right).expand(frames, height, width)[None, None].repeat(1, 3, 1, 1, 1)
+    hole = torch.zeros(1, frames, height, width, dtype=torch.bool)
+    hole[:, :, 8:40, 48:112] = True
+    known = torch.where(hole[:, None], torch.zeros(()), video)
+    detail = donor_detail(known, hole, hole, degrade(video, 4.0), 4.0)
+    truth = video - degrade(video, 4.0)
+    for columns in (slice(56, 72), slice(88, 104)):  # a block's width inside each material, clear of the border
+        cloned, hidden = detail[..., 16:32, columns], truth[..., 16:32, columns]
+        correlation = float((cloned * hidden).sum() / (cloned.square().sum() * hidden.square().sum()).sqrt())
+        assert correlation > 0.9
 
 
 def test_a_finer_centre_clones_only_where_nothing_is_revealed():
