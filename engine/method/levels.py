@@ -42,9 +42,13 @@ def inpaint_levels(
     acceleration: Optional[Acceleration] = None,
 ) -> InpaintResult:
     """Fill every level of ``stacks`` (coarsest first, each the same shot at a larger size, the
-    hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w), its detail matched
-    to the plate's around the hole when ``settings.match_detail`` asks (engine/method/detail_match.py),
-    then its coarse contrast when ``settings.match_contrast`` does (engine/method/contrast_match.py)."""
+    hole zeroed) in turn; the result is the last level's, (K, 3, T, h, w), its coarse contrast
+    matched to the plate's around the hole when ``settings.match_contrast`` asks
+    (engine/method/contrast_match.py), then its detail when ``settings.match_detail`` does
+    (engine/method/detail_match.py): the regrain comes last, as in a comp, since raising the
+    contrast raises some detail too (on the waves clip, preview, seed 0, detail first scored
+    34.26 / 33.62 dB under still boxes / moving blobs with detail 1.23 / 1.42 against the
+    truth's; last, 34.47 / 34.26 dB, detail 1.09 / 1.31)."""
     result: Optional[InpaintResult] = None
     width = motion_width(stacks) if stacks else 0
     motion = next((measure_camera(video, hole, settings, progress) for video, hole in stacks
@@ -70,8 +74,8 @@ def inpaint_levels(
         raise ValueError("a coarse-to-fine run needs at least one level")
     rows, cols = finer_window(stacks[-1][1], MARGIN)
     hole = stacks[-1][1][:, rows, cols]
-    for asked, match in ((settings.match_detail > 0.0, lambda fill: match_detail(fill, hole, settings.match_detail)),
-                         (settings.match_contrast > 1.0, lambda fill: match_contrast(fill, hole, settings.match_contrast))):
+    for asked, match in ((settings.match_contrast > 1.0, lambda fill: match_contrast(fill, hole, settings.match_contrast)),
+                         (settings.match_detail > 0.0, lambda fill: match_detail(fill, hole, settings.match_detail))):
         if asked:
             matched = match(result.variants[..., rows, cols])
             result.variants[..., rows, cols] = matched.variants

@@ -140,13 +140,14 @@ class Settings:
     # grass was a smooth green patch and is grass; PSNR and SSIM, which reward a blur where the
     # texture cannot be known, pay for it.
     refine_clone: float = 0.0
-    # The finished fill's detail bands are matched to the plate's around the hole, scaled at most
-    # this much (engine/method/detail_match.py): 0 leaves the fill as sampled (the paper), 1 only
-    # tones down a fill busier than the plate, above 1 also sharpens a smoother one.
+    # Last (after ``match_contrast``), the finished fill's detail bands are matched to the plate's
+    # around the hole, scaled at most this much (engine/method/detail_match.py): 0 leaves the fill
+    # as sampled (the paper), 1 only tones down a fill busier than the plate, above 1 also
+    # sharpens a smoother one.
     match_detail: float = 0.0
-    # Then the smooth band's deviation from what the hole's edge implies is raised toward the
-    # plate's spread around the hole, by at most this gain (engine/method/contrast_match.py): 1
-    # leaves the fill's coarse contrast as sampled (the paper).
+    # First, the finished fill's smooth band's deviation from what the hole's edge implies is raised
+    # toward the plate's spread around the hole, by at most this gain
+    # (engine/method/contrast_match.py): 1 leaves the fill's coarse contrast as sampled (the paper).
     match_contrast: float = 1.0
     # The share of a finer level's training windows hidden whole. A finer level trains on small
     # crops whose random masks always leave known pixels near; deep inside a hole larger than a
