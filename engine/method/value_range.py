@@ -5,9 +5,13 @@ uses a sliver of that range: the waves of the demo have a standard deviation nea
 Against unit-variance diffusion noise such a signal is buried until the last few steps, and the
 sampler ends on the context's average colour (a flat fill). The paper's images span [-1, 1] with
 a standard deviation of roughly a third to a half, so the engine maps the known pixels the same
-way: their mean to 0 and SIGMAS standard deviations (of the widest channel) to +-1, never wider
-than the known values reach. The map is affine, the same for the three channels, and undone
-after sampling; the fill stays inside the band (x0 is clipped to [-1, 1] as in the paper).
+way: SIGMAS standard deviations (of the widest channel) beyond the lowest and the highest channel
+mean to -1 and +1, never wider than the known values reach. The map is affine, the same for the
+three channels, and undone after sampling; the fill stays inside the band (x0 is clipped to
+[-1, 1] as in the paper). Until 2026-12-07 the band was centred on the mean of all three channels:
+on a strongly coloured shot a channel far from it lay partly outside, and the clip took the hole's
+bright greens (the drifting-noise clip: 44% of its known green values outside the band), so the
+fill came out with an olive and a teal tint the shot does not have.
 """
 from __future__ import annotations
 
@@ -32,8 +36,9 @@ class ValueRange:
         known = video[:, ~hole].double()
         if known.numel() == 0:
             return cls(-1.0, 1.0)
-        mean, spread = float(known.mean()), SIGMAS * float(known.std(dim=1, correction=0).max())
-        low, high = max(float(known.min()), mean - spread), min(float(known.max()), mean + spread)
+        means, spread = known.mean(dim=1), SIGMAS * float(known.std(dim=1, correction=0).max())
+        low = max(float(known.min()), float(means.min()) - spread)
+        high = min(float(known.max()), float(means.max()) + spread)
         if high - low < MIN_SPAN:
             middle = (low + high) / 2.0
             low, high = middle - MIN_SPAN / 2.0, middle + MIN_SPAN / 2.0

@@ -8,7 +8,7 @@ from infusion.engine.method.value_range import MIN_SPAN, SIGMAS, ValueRange
 
 def test_known_values_get_a_third_of_the_network_range_per_standard_deviation():
     generator = torch.Generator().manual_seed(0)
-    video = torch.randn(3, 4, 16, 16, generator=generator) * 0.05 - 0.4  # an ordinary plate, encoded
+    video = (torch.randn(1, 4, 16, 16, generator=generator) * 0.05 - 0.4).repeat(3, 1, 1, 1)  # a grey plate, encoded
     hole = torch.zeros(4, 16, 16, dtype=torch.bool)
     hole[:, 4:9, 4:9] = True
     video[:, hole] = 5.0  # whatever lies under the matte is not looked at
@@ -17,6 +17,18 @@ def test_known_values_get_a_third_of_the_network_range_per_standard_deviation():
     assert abs(float(stretched.mean())) < 1e-5
     assert abs(float(stretched.std(dim=1, correction=0).max()) - 1.0 / SIGMAS) < 1e-5
     assert torch.allclose(values.from_network(values.to_network(video))[:, ~hole], video[:, ~hole], atol=1e-6)
+
+
+def test_every_channel_of_a_strongly_coloured_plate_fits_the_band():
+    # Green foliage: the channels' means lie far apart, each channel's spread small. A band
+    # centred on the mean of all three cut off the green's highs and the red's lows.
+    generator = torch.Generator().manual_seed(1)
+    means = torch.tensor([-0.6, -0.1, -0.4])[:, None, None, None]
+    video = torch.randn(3, 4, 16, 16, generator=generator) * 0.05 + means
+    values = ValueRange.of_known(video, torch.zeros(4, 16, 16, dtype=torch.bool))
+    stretched = values.to_network(video)
+    for channel in range(3):
+        assert float((stretched[channel].abs() > 1.0).double().mean()) < 0.01
 
 
 def test_short_tailed_values_span_no_more_than_they_reach():
