@@ -15,6 +15,19 @@ The weighing, alone (no network) at the plate's resolution, PSNR / SSIM in displ
 under still boxes (the camera pans: copies from aligned frames) 17.32 / 0.555 -> 20.01 / 0.673
 (Telea 18.72 / 0.659), bbb under still boxes 18.11 / 0.420 -> 18.17 / 0.427 (Telea 17.67 / 0.393).
 
+Every average here (the cross-fade in time, the spatial fill, the weighing) is taken in the
+network's log-like encoding, so it is a geometric mean in light: a mix of a dark pixel and a
+bright one comes out dark and takes the dark one's hue. On the demo's sea (deep water about
+0.004 / 0.022 / 0.035 linear between white sun glints) the prior is a teal patch, red 0.149
+against the truth's 0.214 in display values inside the hole, green and blue within 0.01: the
+demo's teal ghost starts here. Averaging exp(2.3 e) instead (e the encoded value: about light
+to the power 0.46 in ACEScct) takes the tint away, but at the preview budget (plate resolution,
+seed 0, 2026-12-07, PSNR) it cost cyclist 1.3 dB under either matte and the demo 1.4 dB (bbb
++0.15 / +0.2, flicker +0.5 under still boxes). The cross-fade alone so averaged left cyclist as
+it was (25.63 against 25.61 dB under moving blobs) and cost the demo 0.3 dB; and copying the
+nearest frame alone, no cross-fade, left the teal: the weighing against the spatial fill keeps
+it. Where to average is open work.
+
 When the camera moves (engine/method/camera.py: a pan, a zoom), a place is looked up where the
 camera motion has carried it in each other frame (``carry``, read through ``warp_frames``,
 bilinear), and a frame that does not show it then is no source.
