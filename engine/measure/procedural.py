@@ -9,6 +9,8 @@ from typing import Callable, Dict, Tuple
 
 import numpy as np
 
+from .seascape import film_grain, seascape
+
 
 def _grid(frames: int, height: int, width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = np.arange(frames, dtype=np.float32)[:, None, None]
@@ -75,9 +77,16 @@ def _bilinear(cells: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
     return top * (1 - fr) + bottom * fr
 
 
+def sea(frames: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """The demo's sky and sea (seascape.py) with its film grain and no buoy: deep water between
+    sun glints far above 1.0, the hardest of these for a fill made in a log encoding."""
+    return film_grain(seascape(frames, height, width, seed), seed + 1)
+
+
 TEXTURES: Dict[str, Callable[..., np.ndarray]] = {
     "waves": waves,
     "flicker": flicker,
     "drifting_noise": drifting_noise,
+    "sea": sea,
 }
 

@@ -3,11 +3,15 @@
 A compositor judges a fill at 1:1 first by its grain: a patch busier or smoother than the plate
 around it shows at once. The finished fill is split into spatial bands (engine/method/bands.py,
 ``MATCH_BANDS``: three octaves of detail and the smooth rest); each detail band's power inside
-the hole, per variant and colour channel over the whole shot, is compared with the plate's own
+the hole, per variant and colour axis over the whole shot, is compared with the plate's own
 in a ring of known pixels around the hole (whose bands read no hidden pixel), and the hole's
 band is scaled by the square root of their ratio, at most ``most_gain`` (1: toned down only).
 Then the same for the pixel detail (``bands.pixel_detail``, the top of the finest octave), in
-passes until it settles. Only hidden pixels change.
+passes until it settles. Only hidden pixels change. The colour axes are the principal
+directions of the ring's detail (engine/method/colour_axes.py), not R, G and B: where the
+plate's detail is grey and the fill's is speckled in colour, per channel each channel's power
+looked right and nothing was toned down; along the axes the colour speckle is what exceeds the
+ring, and it goes (what it did with the sampling's colour axes: engine/method/refinement.py).
 
 Why: on smooth textures the fill carried many times the truth's finest detail, from the seams
 between the frames the reveal prior copies from, the levels' upsampling and the network's own
@@ -31,6 +35,7 @@ from typing import NamedTuple, Optional, Tuple
 import torch
 
 from .bands import pixel_detail, reach, split
+from .colour_axes import principal_axes, second_moments
 from .prior import grow, shrink
 
 MATCH_BANDS = 4  # bands.split count: the three finest are matched, the smooth rest kept
@@ -68,14 +73,19 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
     pixel detail of the result, in up to ``PIXEL_PASSES`` passes (only ever toned down: it
     corrects the octaves' tilt, and a boost there would compound theirs). Unchanged elsewhere,
     and, per stage, where the hole has no pixel deep enough for it or the ring none to measure.
-    One variant and channel at a time, so memory follows a channel of the shot, not its bands."""
+    One variant and colour axis at a time, so memory follows a variant of the shot, not its bands."""
     octaves = regions(hole, MATCH_REACH)
     pixels = regions(hole, 1)
     matched = variants.clone()
     octave_gains, pixel_gains, passes = [], [], 0
+    if octaves is None and pixels is None:
+        return DetailMatch(matched, (), 1.0, 0)
     for variant in range(variants.shape[0]):
-        for channel in range(variants.shape[1]):
-            image = matched[variant, channel].float()
+        axes = detail_axes(variants[variant].float(), (octaves or pixels)[1])
+        components = torch.einsum("ij,jthw->ithw", axes, variants[variant].float())
+        before = components.clone()
+        for channel in range(components.shape[0]):
+            image = components[channel]
             if octaves is not None:
                 bands = split(image, MATCH_BANDS)[:-1]
                 octave_gains.append([band_gain(band, *octaves, most_gain) for band in bands])
@@ -90,9 +100,18 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
                 image = image + torch.where(hole, (gain - 1.0) * band, 0.0)
                 passes = max(passes, done + 1)
             pixel_gains.append(pixel_detail_gain(image, untoned, pixels[0]) if pixels is not None else 1.0)
-            matched[variant, channel] = image.to(variants.dtype)
+            components[channel] = image
+        change = torch.einsum("ji,jthw->ithw", axes, components - before)  # back to R, G, B
+        matched[variant] = torch.where(hole, variants[variant] + change.to(variants.dtype), variants[variant])
     mean_octaves = tuple(sum(column) / len(column) for column in zip(*octave_gains))
     return DetailMatch(matched, mean_octaves, sum(pixel_gains) / len(pixel_gains), passes)
+
+
+def detail_axes(image: torch.Tensor, ring: torch.Tensor) -> torch.Tensor:
+    """(3,3), orthonormal rows: the principal colour axes of ``image``'s (3,T,H,W) detail (all
+    but its smooth band) on ``ring`` (T,H,W), strongest first."""
+    detail = torch.stack([channel - split(channel, MATCH_BANDS)[-1] for channel in image])[:, ring]
+    return principal_axes(second_moments(detail))[0].to(image.dtype)
 
 
 def pixel_detail_gain(after: torch.Tensor, before: torch.Tensor, where: torch.Tensor) -> float:

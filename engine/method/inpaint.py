@@ -260,7 +260,7 @@ def inpaint(
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = fit.spread.scaled(settings.refine_detail, settings.refine_detail * copied)
                 if coarse is None:  # one band: its last noise is scaled up smooth, and bands there cost bbb 1.5 dB
-                    spread = Spread.white(spread.total)
+                    spread = spread.whitened()
                 corrects_prior = corrects_prior or coarse is None
                 if coarse is None and not settings.prior_train:
                     plan = replace(plan, train_steps=0)

@@ -29,6 +29,24 @@ band for all kept x_t, so the chain's last step left its noise (sqrt(1 - ab) = 0
 in the fill, many times the truth's fine detail on smooth textures (`infusion eval`'s detail 29
 on the waves clip, 300 on flicker). The correction's bands are scaled alike, but for the
 smoothest, which keeps the whole spread's scale.
+
+And it is measured along colour axes (engine/method/colour_axes.py): the principal directions
+of the distance's colour, each with its share of it; the Wiener guess and the correction work
+along them. The noise in x_t is independent in R, G and B; the shot's distance from its
+centre mostly lies along one colour (grey, or a texture's tint). With one spread for the three
+channels an untrained level kept x_t's noise in every colour, and where the shot is smooth it
+showed as coloured speckle (confetti over the sky of the eval's ``sea`` clip, red and violet
+flecks on bbb's dark leaves, at 1:1); along the axes the colours the shot does not vary in keep
+the centre's. With the regrain along the ring's colour axes too (engine/method/detail_match.py),
+at the preview budget (plate resolution, 2026-12-07, means of seeds 0-2, PSNR / SSIM / detail,
+before -> after): sea under still boxes 23.69 / 0.602 / 2.21 (seed 0) -> 23.85 / 0.639 / 1.15;
+drifting noise 36.35 -> 36.39 and 38.75 -> 38.92 dB; cyclist under still boxes 20.45 / 0.660 ->
+20.48 / 0.662; bbb under still boxes 17.84 / 0.322 / 0.46 -> 17.80 / 0.327 / 0.41 (dynamics
+0.81 -> 0.56: the leaves' flecks had moved); flicker under moving blobs 35.58 -> 35.52 (one seed
+-0.11); the rest within 0.04 dB. What is still wrong there: one spread for the whole shot, so
+the sea clip's sky box now holds grey wisps at the sea's strength (with the spread a tenth as
+strong, seed 0, 24.54 / 0.716 and a clean sky; bbb 18.01 / 0.339 but dynamics 0.27): a spread
+measured place by place is the next step.
 """
 from __future__ import annotations
 
@@ -40,6 +58,7 @@ from torch import nn
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
 from .bands import NOISE_SHARES, REACH, split
+from .colour_axes import principal_axes, second_moments
 from .prior import reveal_prior, shrink
 from .pyramid import degrade
 from .texture import donor_detail
@@ -55,23 +74,35 @@ TRUSTED_AGREEMENT = 0.3
 Pair = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
 
 
+Axes = Tuple[Tuple[float, float, float], ...]  # three orthonormal colour directions, rows
+RGB_AXES: Axes = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+
+
 class Spread(NamedTuple):
     """How the shot sits around its centre, per kind of pixel (``Pair``): ``total``, the RMS
-    distance; ``bands``, the RMS of that distance in each spatial band (``bands.split``), finest first."""
+    distance; ``bands``, the RMS of that distance in each spatial band (``bands.split``), finest
+    first; ``axes``, the principal colour directions of that distance, strongest first, and
+    ``shares``, its RMS along each over its RMS per channel (their squares average 1)."""
 
     total: Pair
     bands: Tuple[Pair, ...]
+    axes: Axes = RGB_AXES
+    shares: Tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     @classmethod
     def white(cls, total: Pair) -> "Spread":
-        """A distance with no spatial structure: each band holds white noise's share of it."""
+        """A distance with no spatial or colour structure: each band holds white noise's share of it."""
         return cls(total, tuple((total[0] * share ** 0.5, total[1] * share ** 0.5) for share in NOISE_SHARES))
+
+    def whitened(self) -> "Spread":
+        """This spread with white noise's shares in the bands (its colour kept)."""
+        return self._replace(bands=Spread.white(self.total).bands)
 
     def scaled(self, unsourced: float, sourced: float) -> "Spread":
         """Every figure of each kind times that kind's factor."""
         def times(pair: Pair) -> Pair:
             return pair[0] * unsourced, pair[1] * sourced
-        return Spread(times(self.total), tuple(times(pair) for pair in self.bands))
+        return self._replace(total=times(self.total), bands=tuple(times(pair) for pair in self.bands))
 
 
 def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torch.Tensor] = None,
@@ -146,9 +177,21 @@ class Refinement(nn.Module):
     def __init__(self, network: nn.Module, schedule: Schedule, spread: Spread):
         super().__init__()
         self.network = network
-        self.banded = spread != Spread.white(spread.total)
+        self.banded = spread.bands != Spread.white(spread.total).bands
+        self.coloured = (spread.axes, spread.shares) != (RGB_AXES, (1.0, 1.0, 1.0))
         self.spread = spread._replace(total=tuple(max(float(d), MIN_DETAIL) for d in spread.total))
         self.register_buffer("alpha_bar", schedule.alpha_bar.float(), persistent=False)
+        self.register_buffer("axes", torch.tensor(spread.axes, dtype=torch.float32), persistent=False)
+        self.register_buffer("share_squares", torch.tensor(spread.shares, dtype=torch.float32).view(1, 3, 1, 1, 1) ** 2,
+                             persistent=False)
+
+    def _along(self, colours: torch.Tensor) -> torch.Tensor:
+        """(B,3,T,H,W) R, G, B -> components along the spread's colour axes (unchanged without them)."""
+        return torch.einsum("ij,bjthw->bithw", self.axes.to(colours.dtype), colours) if self.coloured else colours
+
+    def _back(self, components: torch.Tensor) -> torch.Tensor:
+        """The inverse of ``_along``."""
+        return torch.einsum("ji,bjthw->bithw", self.axes.to(components.dtype), components) if self.coloured else components
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         centre = condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + VIDEO_CHANNELS]
@@ -161,19 +204,22 @@ class Refinement(nn.Module):
             the noise: its Wiener gain, and that guess's RMS error over the band's share of white
             noise (a white correction of unit RMS then has the error's strength in that band)."""
             signal = torch.where(sourced, torch.full_like(reach, pair[1] ** 2), torch.full_like(reach, pair[0] ** 2))
+            if self.coloured:
+                signal = signal * self.share_squares.to(signal.dtype)
             total = ab * signal + (1.0 - ab) * noise_share
             return ab.sqrt() * signal / total, (signal * (1.0 - ab) / total).sqrt()
 
         skip, out = gains(self.spread.total, 1.0)
-        residual, correction = x_t - ab.sqrt() * centre, self.network(x_t, condition, t)
+        residual = self._along(x_t - ab.sqrt() * centre)
+        correction = self._along(self.network(x_t, condition, t))
         if not self.banded:
-            return centre + skip * residual + out * correction
-        x0 = centre
+            return centre + self._back(skip * residual + out * correction)
+        change = torch.zeros_like(residual)
         for index, (band_residual, band_correction, pair, share) in enumerate(zip(
                 split(residual), split(correction), self.spread.bands, NOISE_SHARES)):
             band_skip, band_out = gains(pair, share)
-            x0 = x0 + band_skip * band_residual + (out if index == len(NOISE_SHARES) - 1 else band_out) * band_correction
-        return x0
+            change = change + band_skip * band_residual + (out if index == len(NOISE_SHARES) - 1 else band_out) * band_correction
+        return centre + self._back(change)
 
 
 class CentreFit(NamedTuple):
@@ -205,6 +251,7 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     counts = torch.zeros(2, dtype=torch.float64)
     bands = torch.zeros(1 + len(NOISE_SHARES), 2, dtype=torch.float64)  # (distance, each band) x kind, band pixels
     flat = torch.zeros((), dtype=torch.float64)
+    colour = torch.zeros(3, 3, dtype=torch.float64)  # the distances' colours: their second moments
     mean = video[:, ~hole].double().mean(dim=1) if bool((~hole).any()) else torch.zeros(video.shape[0], dtype=torch.float64)
     for _ in range(SPREAD_MASKS):
         start = int(torch.randint(0, frames - length + 1, (1,), generator=generator, device=generator.device)) \
@@ -218,6 +265,7 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
         sourced = centre[VIDEO_CHANNELS] > 0
         distance = torch.where(scored, clip - centre[:VIDEO_CHANNELS], torch.zeros((), device=clip.device)).double()
         parts = [part.square().sum(dim=0) for part in [distance] + split(distance)]
+        colour += second_moments(distance[:, scored]).cpu()
         error = parts[0]
         banded = shrink(scored[None], REACH)[0]
         flat += (clip[:, scored].double() - mean[:, None]).square().sum()
@@ -238,4 +286,14 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     else:
         shares = [own or other for own, other in zip(shares, shares[::-1])]
         spread = Spread(total, tuple((total[0] * unsourced, total[1] * sourced) for unsourced, sourced in zip(*shares)))
-    return CentreFit(spread, float(squares.sum() / flat) if float(flat) > 0 else 1.0)
+    return CentreFit(spread._replace(**colour_spread(colour)), float(squares.sum() / flat) if float(flat) > 0 else 1.0)
+
+
+def colour_spread(moments: torch.Tensor) -> dict:
+    """``Spread``'s ``axes`` and ``shares`` from the ``second_moments`` of the distances' colours
+    (nothing when they are all zero: RGB's)."""
+    axes, squares = principal_axes(moments)
+    if float(squares.sum()) <= 0.0:
+        return {}
+    return {"axes": tuple(tuple(float(v) for v in row) for row in axes),
+            "shares": tuple(float(share) for share in (squares / squares.mean()).sqrt())}

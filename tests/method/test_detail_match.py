@@ -49,6 +49,31 @@ def test_a_fill_busier_than_the_plate_is_toned_down_to_it_and_nothing_outside_ch
     assert abs(finest_power(matched, inner) / finest_power(matched, ring) - 1.0) < 0.3
 
 
+def test_coloured_speckle_is_toned_down_where_the_plate_varies_in_grey_only():
+    """The plate's grain is grey (R = G = B); the fill carries that grey grain plus noise of its
+    own in each channel: the match works along the ring's colour axes, so the colour part goes
+    and the grey stays (per R, G and B each channel's power was near the ring's: nothing moved)."""
+    generator = torch.Generator().manual_seed(8)
+    frames, size = 3, 96
+    video = 0.1 * torch.randn(1, 1, frames, size, size, generator=generator).expand(1, 3, frames, size, size)
+    hole = torch.zeros(frames, size, size, dtype=torch.bool)
+    hole[:, 30:66, 30:66] = True
+    speckle = 0.05 * torch.randn(video.shape, generator=generator)
+    busy = torch.where(hole, video + speckle - speckle.mean(dim=1, keepdim=True), video)
+    matched = match_detail(busy, hole, 1.0).variants
+    inner, _ = regions(hole)
+
+    def colour_power(images):
+        return float((images - images.mean(dim=1, keepdim=True))[..., inner].square().mean())
+
+    def grey_power(images):
+        return float(images.mean(dim=1)[..., inner].square().mean())
+
+    assert colour_power(matched) < 0.1 * colour_power(busy)
+    assert abs(grey_power(matched) / grey_power(busy) - 1.0) < 0.1
+    assert torch.equal(matched[..., ~hole], busy[..., ~hole])
+
+
 def test_a_smoother_fill_is_kept_unless_boosting_is_asked_and_then_its_octaves_by_at_most_the_bound():
     video, hole = shot(fill_grain=0.002)
     inner, _ = regions(hole)

@@ -208,3 +208,34 @@ def test_the_fit_measures_how_much_of_the_distance_is_fine_detail():
         spread = centre_fit(video, hole, None, torch.Generator().manual_seed(0), 0.5).spread
         unsourced, fine = spread.total[0], spread.bands[0][0]
         assert low * unsourced <= fine <= high * unsourced
+
+
+def test_the_fit_finds_the_colour_the_shot_varies_along():
+    """A grey texture (R = G = B) varies along grey only: the fit's first axis is grey and holds
+    all of the distance (share sqrt 3), the other two none."""
+    generator = torch.Generator().manual_seed(4)
+    video = (torch.rand(1, 4, 16, 16, generator=generator) * 2 - 1).expand(3, 4, 16, 16).contiguous()
+    spread = centre_fit(video, torch.zeros(4, 16, 16, dtype=torch.bool), None, torch.Generator().manual_seed(1), 0.5).spread
+    grey = torch.tensor(spread.axes[0]).abs()
+    assert torch.allclose(grey, torch.full((3,), 3 ** -0.5), atol=1e-4)
+    assert abs(spread.shares[0] - 3 ** 0.5) < 1e-4 and max(spread.shares[1:]) < 1e-3
+    assert torch.allclose(torch.tensor(spread.axes) @ torch.tensor(spread.axes).T, torch.eye(3), atol=1e-6)
+
+
+def test_an_untrained_level_adds_grain_only_along_the_shots_colour():
+    """x_t's noise is independent in R, G and B; where the shot varies along grey only, the guess
+    keeps the centre's colour and takes the noise's grey part alone: no coloured speckle."""
+    generator = torch.Generator().manual_seed(6)
+    x_t = torch.randn(1, 3, 2, 8, 8, generator=generator)
+    centre = torch.tensor([0.3, -0.1, 0.2]).view(1, 3, 1, 1, 1).expand(1, 3, 2, 8, 8)
+    condition = torch.cat([torch.zeros(1, 4, 2, 8, 8), centre, torch.zeros(1, 1, 2, 8, 8)], dim=1)
+    grey = 3 ** -0.5
+    axes = ((grey, grey, grey), (2 ** -0.5, -(2 ** -0.5), 0.0), (6 ** -0.5, 6 ** -0.5, -2 * 6 ** -0.5))
+    coloured = Spread.white((0.3, 0.3))._replace(axes=axes, shares=(3 ** 0.5, 0.0, 0.0))
+    for t in (0, 300, 600):
+        x0 = Refinement(NoCorrection(), linear_schedule(1000), coloured)(x_t, condition, torch.tensor([t]))
+        deviation = x0 - centre
+        assert float(deviation.abs().max()) > 1e-3  # it does take some of x_t
+        assert torch.allclose(deviation, deviation.mean(dim=1, keepdim=True).expand_as(deviation), atol=1e-5)
+        plain = Refinement(NoCorrection(), linear_schedule(1000), Spread.white((0.3, 0.3)))(x_t, condition, torch.tensor([t]))
+        assert float((plain - centre).std(dim=1).mean()) > 1e-3  # RGB's spread keeps each channel's noise
