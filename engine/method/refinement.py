@@ -39,7 +39,7 @@ showed as coloured speckle (confetti over the sky of the eval's ``sea`` clip, re
 flecks on bbb's dark leaves, at 1:1); along the axes the colours the shot does not vary in keep
 the centre's. With the regrain along the ring's colour axes too (engine/method/detail_match.py),
 at the preview budget (plate resolution, 2026-12-07, means of seeds 0-2, PSNR / SSIM / detail,
-before -> after): sea under still boxes 23.69 / 0.602 / 2.21 (seed 0) -> 23.85 / 0.639 / 1.15;
+before -> after): sea under still boxes 23.83 / 0.617 / 2.02 -> 23.85 / 0.639 / 1.15;
 drifting noise 36.35 -> 36.39 and 38.75 -> 38.92 dB; cyclist under still boxes 20.45 / 0.660 ->
 20.48 / 0.662; bbb under still boxes 17.84 / 0.322 / 0.46 -> 17.80 / 0.327 / 0.41 (dynamics
 0.81 -> 0.56: the leaves' flecks had moved); flicker under moving blobs 35.58 -> 35.52 (one seed
