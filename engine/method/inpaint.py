@@ -28,7 +28,7 @@ from .camera import CameraMotion, crop_maps, measure_camera
 from .checkpoint import CheckpointStore
 from .model import UNet3D
 from .progress import IntervalFinished, ProgressCallback, ProgressClock, ShotMeasured, StepProgress
-from .refinement import NoCorrection, Refinement, Spread, build_centre, centre_fit
+from .refinement import NoCorrection, Refinement, Spread, build_centre, centre_fit, with_local_spread
 from .sampling import sample_steps
 from .settings import Settings, describe_differences
 from .training import CentreOf, Where, train_interval
@@ -240,12 +240,14 @@ def inpaint(
         if motion is None:
             motion = measure_camera(video, hole, settings, progress)
         offsets = None if motion is None or motion.still else motion.maps().to(torch_device)  # (T,2,3)
+        local_factor: Optional[torch.Tensor] = None  # the spread place by place, once the fit has measured it
 
         def centre_at(clips: torch.Tensor, hidden: torch.Tensor, level_below: Optional[torch.Tensor],
                       wheres: Sequence[Where]) -> torch.Tensor:
             moved = None if offsets is None else torch.stack([
                 crop_maps(offsets[frames], rows.start or 0, cols.start or 0) for frames, rows, cols in wheres])
-            return build_centre(clips, hidden, level_below, below_factor, prior, moved, trusted, settings.refine_clone)
+            centre = build_centre(clips, hidden, level_below, below_factor, prior, moved, trusted, settings.refine_clone)
+            return with_local_spread(centre, local_factor, [rows for _, rows, _ in wheres], [cols for _, _, cols in wheres])
 
         centre_of = centre_at
         if plan.trust > 0.0:
@@ -257,6 +259,7 @@ def inpaint(
             if dropped:  # the plain network of the paper, no centre
                 plan, centre_of = replace(plan, centred=False), None
             elif fit.share < plan.trust:
+                local_factor = fit.local
                 copied = plan.copy_detail if trusted else 1.0  # trusted, a sourced centre is a copy
                 spread = fit.spread.scaled(settings.refine_detail, settings.refine_detail * copied)
                 if coarse is None:  # one band: its last noise is scaled up smooth, and bands there cost bbb 1.5 dB

@@ -43,23 +43,35 @@ before -> after): sea under still boxes 23.83 / 0.617 / 2.02 -> 23.85 / 0.639 / 
 drifting noise 36.35 -> 36.39 and 38.75 -> 38.92 dB; cyclist under still boxes 20.45 / 0.660 ->
 20.48 / 0.662; bbb under still boxes 17.84 / 0.322 / 0.46 -> 17.80 / 0.327 / 0.41 (dynamics
 0.81 -> 0.56: the leaves' flecks had moved); flicker under moving blobs 35.58 -> 35.52 (one seed
--0.11); the rest within 0.04 dB. What is still wrong there: one spread for the whole shot, so
-the sea clip's sky box now holds grey wisps at the sea's strength (with the spread a tenth as
-strong, seed 0, 24.54 / 0.716 and a clean sky; bbb 18.01 / 0.339 but dynamics 0.27): a spread
-measured place by place is the next step.
+-0.11); the rest within 0.04 dB.
+
+And place by place (``local_spread``): one spread for the whole shot gave the sea clip's sky
+box grain at the sea's strength (grey wisps, once the colour was right: they changed every
+frame, dynamics 3.6). The fit's squared distances are summed in cells of ``LOCAL_CELL`` pixels;
+each cell's RMS over the shot's is a factor on the spread there, the hole's cells taking the
+smooth fill of their neighbours' logarithms (a box over the sky takes the sky's, one over the
+sea the sea's). It travels with the centre as one more channel (``with_local_spread``), so
+training windows and sampling tiles crop it with the centre; the network never sees it.
+At the preview budget (plate resolution, 2026-12-07, means of seeds 0-2, PSNR / SSIM /
+dynamics, the colour axes alone -> place by place too): sea under still boxes 23.85 / 0.639 /
+3.26 -> 24.55 / 0.713 / 0.70 (the sky box clean at 1:1; Telea 23.82 / 0.739); drifting noise
+36.39 -> 36.46 and 38.92 -> 39.07 dB; flicker under moving blobs 35.52 -> 35.61; cyclist under
+still boxes 20.48 / 0.662 -> 20.53 / 0.665; bbb under still boxes 17.80 / 0.327 -> 17.79 / 0.325;
+the rest within 0.02 dB.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
 from .bands import NOISE_SHARES, REACH, split
 from .colour_axes import principal_axes, second_moments
-from .prior import reveal_prior, shrink
+from .prior import membrane_fill, reveal_prior, shrink
 from .pyramid import degrade
 from .texture import donor_detail
 from .training_masks import random_training_mask
@@ -72,6 +84,12 @@ AGREEMENT = 0.1  # network units: the level below agrees with this level's prior
 TRUSTED_AGREEMENT = 0.3
 
 Pair = Tuple[float, float]  # (where the centre has no temporal source, where it has one)
+# The spread place by place (``local_spread``): measured in cells of LOCAL_CELL pixels with at
+# least LOCAL_LEAST scored pixel values over the fit, carried into the hole from the cells
+# around it, its factor on the shot's spread kept within LOCAL_RANGE.
+LOCAL_CELL = 8
+LOCAL_LEAST = 16.0
+LOCAL_RANGE = (0.05, 3.0)
 
 
 Axes = Tuple[Tuple[float, float, float], ...]  # three orthonormal colour directions, rows
@@ -194,6 +212,9 @@ class Refinement(nn.Module):
         return torch.einsum("ji,bjthw->bithw", self.axes.to(components.dtype), components) if self.coloured else components
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        local = None
+        if condition.shape[1] == CONDITION_CHANNELS + CENTRE_CHANNELS + 1:  # ``with_local_spread``'s
+            local, condition = condition[:, -1:], condition[:, :-1]
         centre = condition[:, CONDITION_CHANNELS:CONDITION_CHANNELS + VIDEO_CHANNELS]
         reach = condition[:, CONDITION_CHANNELS + VIDEO_CHANNELS:CONDITION_CHANNELS + CENTRE_CHANNELS]
         ab = self.alpha_bar.to(x_t.device)[t].view(-1, 1, 1, 1, 1)
@@ -206,6 +227,8 @@ class Refinement(nn.Module):
             signal = torch.where(sourced, torch.full_like(reach, pair[1] ** 2), torch.full_like(reach, pair[0] ** 2))
             if self.coloured:
                 signal = signal * self.share_squares.to(signal.dtype)
+            if local is not None:
+                signal = signal * local.square()
             total = ab * signal + (1.0 - ab) * noise_share
             return ab.sqrt() * signal / total, (signal * (1.0 - ab) / total).sqrt()
 
@@ -230,6 +253,42 @@ class CentreFit(NamedTuple):
 
     spread: Spread
     share: float
+    local: Optional[torch.Tensor] = None
+
+    def same(self, other: "CentreFit") -> bool:
+        """Equal spreads, shares and local factors (a tensor has no plain ==)."""
+        locals_equal = (self.local is None and other.local is None) or (
+            self.local is not None and other.local is not None and torch.equal(self.local, other.local))
+        return self.spread == other.spread and self.share == other.share and locals_equal
+
+
+def local_spread(error: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    """The factor (H,W) on the shot's spread, place by place: the RMS distance from the centre of
+    the scored pixels in each ``LOCAL_CELL`` cell (``error``, ``count``: their squared distances
+    and their number, summed over frames and channels, (H,W)) over the whole shot's; a cell with
+    fewer than ``LOCAL_LEAST`` takes the smooth fill of its neighbours' logarithms (the hole's
+    cells take the ring's around them), cross-faded bilinearly from cell to cell."""
+    sums = F.avg_pool2d(torch.stack([error, count]).double()[None], LOCAL_CELL, ceil_mode=True)[0]
+    cell_error, cell_count = sums[0], sums[1]
+    measured = cell_count * LOCAL_CELL * LOCAL_CELL >= LOCAL_LEAST
+    overall = float(error.sum() / count.sum()) if float(count.sum()) > 0 else 0.0
+    if overall <= 0.0 or not bool(measured.any()):
+        return torch.ones_like(error, dtype=torch.float32)
+    ratio = torch.where(measured, cell_error / cell_count.clamp_min(1e-30) / overall, torch.ones_like(cell_error))
+    logs = membrane_fill(ratio.clamp_min(1e-4).log()[None, None, None], measured[None, None])[0, 0, 0]
+    factor = (logs / 2).exp().clamp(*LOCAL_RANGE).float()
+    return F.interpolate(factor[None, None], size=error.shape, mode="bilinear", align_corners=False)[0, 0]
+
+
+def with_local_spread(centre: torch.Tensor, local: Optional[torch.Tensor], rows: Sequence[slice],
+                      cols: Sequence[slice]) -> torch.Tensor:
+    """``centre`` (B,CENTRE_CHANNELS,T,H,W) with each window's part (``rows``, ``cols`` of the
+    shot, one each per window) of the ``local`` factor (H,W) as one more channel, which
+    ``Refinement`` reads and does not give the network; unchanged when there is none."""
+    if local is None:
+        return centre
+    parts = torch.stack([local[r, c] for r, c in zip(rows, cols)]).to(centre.device, centre.dtype)
+    return torch.cat([centre, parts[:, None, None].expand(-1, 1, centre.shape[2], -1, -1)], dim=1)
 
 
 def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Tensor], generator: torch.Generator,
@@ -252,6 +311,8 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     bands = torch.zeros(1 + len(NOISE_SHARES), 2, dtype=torch.float64)  # (distance, each band) x kind, band pixels
     flat = torch.zeros((), dtype=torch.float64)
     colour = torch.zeros(3, 3, dtype=torch.float64)  # the distances' colours: their second moments
+    place_error = torch.zeros(height, width, dtype=torch.float64, device=video.device)  # over frames and channels
+    place_count = torch.zeros(height, width, dtype=torch.float64, device=video.device)
     mean = video[:, ~hole].double().mean(dim=1) if bool((~hole).any()) else torch.zeros(video.shape[0], dtype=torch.float64)
     for _ in range(SPREAD_MASKS):
         start = int(torch.randint(0, frames - length + 1, (1,), generator=generator, device=generator.device)) \
@@ -267,6 +328,8 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
         parts = [part.square().sum(dim=0) for part in [distance] + split(distance)]
         colour += second_moments(distance[:, scored]).cpu()
         error = parts[0]
+        place_error += error.sum(dim=0)
+        place_count += scored.sum(dim=0).double() * video.shape[0]
         banded = shrink(scored[None], REACH)[0]
         flat += (clip[:, scored].double() - mean[:, None]).square().sum()
         for kind, kind_pixels in enumerate((~sourced, sourced)):
@@ -286,7 +349,8 @@ def centre_fit(video: torch.Tensor, hole: torch.Tensor, below: Optional[torch.Te
     else:
         shares = [own or other for own, other in zip(shares, shares[::-1])]
         spread = Spread(total, tuple((total[0] * unsourced, total[1] * sourced) for unsourced, sourced in zip(*shares)))
-    return CentreFit(spread._replace(**colour_spread(colour)), float(squares.sum() / flat) if float(flat) > 0 else 1.0)
+    return CentreFit(spread._replace(**colour_spread(colour)), float(squares.sum() / flat) if float(flat) > 0 else 1.0,
+                     local_spread(place_error.cpu(), place_count.cpu()))
 
 
 def colour_spread(moments: torch.Tensor) -> dict:

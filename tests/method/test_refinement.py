@@ -7,7 +7,7 @@ from infusion.engine.method.diffusion import linear_schedule
 from infusion.engine.method.pyramid import degrade
 from infusion.engine.method.bands import BANDS, NOISE_SHARES, split
 from infusion.engine.method.refinement import (AGREEMENT, MIN_DETAIL, TRUSTED_AGREEMENT, NoCorrection, Refinement,
-                                               Spread, build_centre, centre_fit)
+                                               Spread, build_centre, centre_fit, with_local_spread)
 
 
 def test_an_untrained_correction_keeps_x_t_at_low_noise_and_the_centre_at_high_noise():
@@ -45,7 +45,7 @@ def test_the_spread_is_the_hidden_known_pixels_rms_around_the_centre():
     # the centre takes exp(-2) of the prior.
     expected = 0.2 * (1.0 - math.exp(-0.2 ** 2 / (2 * AGREEMENT ** 2)))
     assert abs(unsourced - expected) < 1e-6 and abs(sourced - expected) < 1e-6
-    assert centre_fit(video, torch.ones_like(hole), coarse, generator, 0.5) == (Spread.white((MIN_DETAIL, MIN_DETAIL)), 1.0)
+    assert centre_fit(video, torch.ones_like(hole), coarse, generator, 0.5)[:2] == (Spread.white((MIN_DETAIL, MIN_DETAIL)), 1.0)
 
 
 def test_a_still_background_revealed_later_has_no_spread_where_it_is_copied():
@@ -146,8 +146,8 @@ def test_a_fit_on_windows_of_frames_reads_only_their_frames_and_agrees_with_the_
     video = frame.expand(3, 6, 16, 16).contiguous()
     hole = torch.zeros(6, 16, 16, dtype=torch.bool)
     whole = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5)
-    assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=6) == whole
-    assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=9) == whole
+    assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=6).same(whole)
+    assert centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=9).same(whole)
     unsourced, sourced = centre_fit(video, hole, None, torch.Generator().manual_seed(3), 0.5, window=1).spread.total
     assert sourced == unsourced > 0.1  # one frame: nothing copied, the spatial fill's error alone
 
@@ -239,3 +239,42 @@ def test_an_untrained_level_adds_grain_only_along_the_shots_colour():
         assert torch.allclose(deviation, deviation.mean(dim=1, keepdim=True).expand_as(deviation), atol=1e-5)
         plain = Refinement(NoCorrection(), linear_schedule(1000), Spread.white((0.3, 0.3)))(x_t, condition, torch.tensor([t]))
         assert float((plain - centre).std(dim=1).mean()) > 1e-3  # RGB's spread keeps each channel's noise
+
+
+def test_the_spread_is_measured_place_by_place_and_a_hole_takes_its_surroundings():
+    """A still, smooth left half beside a right half that changes every frame: the local factor
+    is far below 1 on the left, above it on the right, and a hole inside the left half (never
+    scored) takes the left's."""
+    generator = torch.Generator().manual_seed(9)
+    frames, size = 6, 48
+    video = torch.zeros(3, frames, size, size)
+    video[:, :, :, size // 2:] = 0.5 * torch.randn(3, frames, size, size // 2, generator=generator)
+    hole = torch.zeros(frames, size, size, dtype=torch.bool)
+    hole[:, 16:32, 4:18] = True
+    local = centre_fit(video, hole, None, torch.Generator().manual_seed(2), 0.5).local
+    assert local.shape == (size, size)
+    assert float(local[:, :12].max()) < 0.1 and float(local[:, size // 2 + 8:].min()) > 1.0
+    assert float(local[16:32, 4:12].max()) < 0.1  # the hole's far side from the noise (its near side fades)
+
+
+def test_an_untrained_level_adds_grain_by_the_local_spread_and_the_network_never_sees_it():
+    """A centre carrying the local factor: where it is 0 the guess is the centre, where it is 1
+    x_t's noise is taken as with no factor; the network gets the condition without it."""
+
+    class Checked(torch.nn.Module):
+        def forward(self, x_t, condition, t):
+            assert condition.shape[1] == 8  # the observed video, its mask, the centre and its reach
+            return torch.zeros_like(x_t)
+
+    generator = torch.Generator().manual_seed(7)
+    x_t = torch.randn(1, 3, 2, 8, 8, generator=generator)
+    centre = torch.cat([torch.zeros(1, 4, 2, 8, 8), torch.full((1, 3, 2, 8, 8), 0.2), torch.zeros(1, 1, 2, 8, 8)], dim=1)
+    local = torch.ones(8, 8)
+    local[:, :4] = 0.0
+    condition = with_local_spread(centre[:, 4:], local, [slice(None)], [slice(None)])
+    condition = torch.cat([centre[:, :4], condition], dim=1)
+    spread, t = Spread.white((0.3, 0.3)), torch.tensor([300])
+    x0 = Refinement(Checked(), linear_schedule(1000), spread)(x_t, condition, t)
+    plain = Refinement(Checked(), linear_schedule(1000), spread)(x_t, centre, t)
+    assert torch.equal(x0[..., :4], torch.full_like(x0[..., :4], 0.2))
+    assert torch.allclose(x0[..., 4:], plain[..., 4:]) and float((plain[..., 4:] - 0.2).abs().max()) > 1e-2

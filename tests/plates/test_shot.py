@@ -69,6 +69,7 @@ def test_a_4k_plate_with_a_small_matte_runs_holding_few_full_frames(tmp_path):
     plate[..., 3] = 0.0
     for index in range(frames):
         plate[index, 1500:1540, 3000 + 8 * index:3040 + 8 * index, 3] = 1.0
+        plate[index, 1500:1540, 3000 + 8 * index:3040 + 8 * index, :3] = 50.0  # under the matte: never read
     write_sequence(str(tmp_path / "big.####.exr"), FIRST, plate, "RGBA", "half", compression="none")
     del plate
     request = ShotRequest(plate=str(tmp_path / "big.####.exr"), frames=(FIRST, FIRST + frames - 1),
@@ -88,7 +89,8 @@ def test_a_4k_plate_with_a_small_matte_runs_holding_few_full_frames(tmp_path):
         before, after = raw_pixels(f"{tmp_path}/big.{FIRST + index}.exr"), raw_pixels(f"{tmp_path}/out.{FIRST + index}.exr")
         hole = before[..., 3] > 0
         assert same_bits(before[~hole], after[~hole]).all() and same_bits(before[..., 3], after[..., 3]).all()
-        assert np.isfinite(after[hole]).all() and not np.array_equal(before[hole], after[hole])
+        filled = after[hole][:, :3].astype(np.float32)
+        assert np.isfinite(filled).all() and filled.max() < 5.0  # the gradient's run on, nothing of what it hid
 
 
 def test_events_variants_and_the_mean(tmp_path):
