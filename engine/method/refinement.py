@@ -47,7 +47,7 @@ drifting noise 36.35 -> 36.39 and 38.75 -> 38.92 dB; cyclist under still boxes 2
 
 And place by place (``local_spread``): one spread for the whole shot gave the sea clip's sky
 box grain at the sea's strength (grey wisps, once the colour was right: they changed every
-frame, dynamics 3.6). The fit's squared distances are summed in cells of ``LOCAL_CELL`` pixels;
+frame, dynamics 3.3). The fit's squared distances are summed in cells of ``LOCAL_CELL`` pixels;
 each cell's RMS over the shot's is a factor on the spread there, the hole's cells taking the
 smooth fill of their neighbours' logarithms (a box over the sky takes the sky's, one over the
 sea the sea's). It travels with the centre as one more channel (``with_local_spread``), so
