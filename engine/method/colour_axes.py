@@ -25,3 +25,13 @@ def principal_axes(moments: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     sum of squares along each (3,)."""
     values, vectors = torch.linalg.eigh(moments.double())
     return vectors.flip(1).T, values.flip(0).clamp_min(0.0)
+
+
+def along(axes: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
+    """``colours`` (..., 3, T, H, W) in R, G, B -> their components along ``axes`` (3,3, rows)."""
+    return torch.einsum("ij,...jthw->...ithw", axes.to(colours.dtype), colours)
+
+
+def back(axes: torch.Tensor, components: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``along`` for orthonormal ``axes``: components -> R, G, B."""
+    return torch.einsum("ji,...jthw->...ithw", axes.to(components.dtype), components)

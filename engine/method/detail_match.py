@@ -35,7 +35,7 @@ from typing import NamedTuple, Optional, Tuple
 import torch
 
 from .bands import pixel_detail, reach, split
-from .colour_axes import principal_axes, second_moments
+from .colour_axes import along, back, principal_axes, second_moments
 from .prior import grow, shrink
 
 MATCH_BANDS = 4  # bands.split count: the three finest are matched, the smooth rest kept
@@ -82,7 +82,7 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
         return DetailMatch(matched, (), 1.0, 0)
     for variant in range(variants.shape[0]):
         axes = detail_axes(variants[variant].float(), (octaves or pixels)[1])
-        components = torch.einsum("ij,jthw->ithw", axes, variants[variant].float())
+        components = along(axes, variants[variant].float())
         before = components.clone()
         for channel in range(components.shape[0]):
             image = components[channel]
@@ -101,7 +101,7 @@ def match_detail(variants: torch.Tensor, hole: torch.Tensor, most_gain: float) -
                 passes = max(passes, done + 1)
             pixel_gains.append(pixel_detail_gain(image, untoned, pixels[0]) if pixels is not None else 1.0)
             components[channel] = image
-        change = torch.einsum("ji,jthw->ithw", axes, components - before)  # back to R, G, B
+        change = back(axes, components - before)
         matched[variant] = torch.where(hole, variants[variant] + change.to(variants.dtype), variants[variant])
     mean_octaves = tuple(sum(column) / len(column) for column in zip(*octave_gains))
     return DetailMatch(matched, mean_octaves, sum(pixel_gains) / len(pixel_gains), passes)

@@ -70,7 +70,7 @@ from torch import nn
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
 from .bands import NOISE_SHARES, REACH, split
-from .colour_axes import principal_axes, second_moments
+from .colour_axes import along, back, principal_axes, second_moments
 from .prior import membrane_fill, reveal_prior, shrink
 from .pyramid import degrade
 from .texture import donor_detail
@@ -205,11 +205,11 @@ class Refinement(nn.Module):
 
     def _along(self, colours: torch.Tensor) -> torch.Tensor:
         """(B,3,T,H,W) R, G, B -> components along the spread's colour axes (unchanged without them)."""
-        return torch.einsum("ij,bjthw->bithw", self.axes.to(colours.dtype), colours) if self.coloured else colours
+        return along(self.axes, colours) if self.coloured else colours
 
     def _back(self, components: torch.Tensor) -> torch.Tensor:
         """The inverse of ``_along``."""
-        return torch.einsum("ji,bjthw->bithw", self.axes.to(components.dtype), components) if self.coloured else components
+        return back(self.axes, components) if self.coloured else components
 
     def forward(self, x_t: torch.Tensor, condition: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         local = None
@@ -254,12 +254,6 @@ class CentreFit(NamedTuple):
     spread: Spread
     share: float
     local: Optional[torch.Tensor] = None
-
-    def same(self, other: "CentreFit") -> bool:
-        """Equal spreads, shares and local factors (a tensor has no plain ==)."""
-        locals_equal = (self.local is None and other.local is None) or (
-            self.local is not None and other.local is not None and torch.equal(self.local, other.local))
-        return self.spread == other.spread and self.share == other.share and locals_equal
 
 
 def local_spread(error: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
