@@ -32,13 +32,13 @@ PRESETS: Dict[str, Settings] = {
     "preview": Settings(
         channels=16, intervals=10, sample_steps=5, train_steps=150, train_batch=2, window_frames=8, train_crop=32,
         learning_rate=1e-3, working_size=64, log_every=10, prior_train=False, refine_levels=2, refine_steps=200,
-        refine_intervals=2, refine_train_steps=0, refine_sample_steps=2, refine_clone=0.6, match_detail=1.0,
+        refine_intervals=2, refine_train_steps=0, refine_sample_steps=2, refine_clone=1.0, match_detail=1.0,
         match_contrast=1.5, reveal_prior=True, prior_drop=0.5, camera="auto", preset="preview",
     ),
     # GPU default: the paper's network and full DDPM sampling, 2k steps per interval (the paper
     # found 2k enough on simple textures), then finer levels to the plate's resolution.
     "standard": Settings(train_steps=2_000, learning_rate=1e-4, refine_levels=3, refine_steps=200, refine_intervals=4,
-                         refine_train_steps=1_000, refine_sample_steps=10, refine_clone=0.6, match_detail=1.0,
+                         refine_train_steps=1_000, refine_sample_steps=10, refine_clone=1.0, match_detail=1.0,
                          match_contrast=1.5, tile_size=256, tile_overlap=32, reveal_prior=True, prior_drop=0.5, camera="auto",
                          preset="standard"),
     # The paper: 20 intervals of 50 steps, every step sampled, 10k training steps per interval,

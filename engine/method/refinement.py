@@ -64,14 +64,14 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .diffusion import Schedule
 from .model import CENTRE_CHANNELS, CONDITION_CHANNELS, VIDEO_CHANNELS
 from .bands import NOISE_SHARES, REACH, split
+from .cells import cell_means, to_pixels
 from .colour_axes import along, back, principal_axes, second_moments
-from .prior import membrane_fill, reveal_prior, shrink
+from .prior import reveal_prior, shrink
 from .pyramid import degrade
 from .texture import donor_detail
 from .training_masks import random_training_mask
@@ -262,16 +262,11 @@ def local_spread(error: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     and their number, summed over frames and channels, (H,W)) over the whole shot's; a cell with
     fewer than ``LOCAL_LEAST`` takes the smooth fill of its neighbours' logarithms (the hole's
     cells take the ring's around them), cross-faded bilinearly from cell to cell."""
-    sums = F.avg_pool2d(torch.stack([error, count]).double()[None], LOCAL_CELL, ceil_mode=True)[0]
-    cell_error, cell_count = sums[0], sums[1]
-    measured = cell_count * LOCAL_CELL * LOCAL_CELL >= LOCAL_LEAST
     overall = float(error.sum() / count.sum()) if float(count.sum()) > 0 else 0.0
-    if overall <= 0.0 or not bool(measured.any()):
+    means = cell_means(error, count, LOCAL_CELL, LOCAL_LEAST, 1e-4 * overall) if overall > 0.0 else None
+    if means is None:
         return torch.ones_like(error, dtype=torch.float32)
-    ratio = torch.where(measured, cell_error / cell_count.clamp_min(1e-30) / overall, torch.ones_like(cell_error))
-    logs = membrane_fill(ratio.clamp_min(1e-4).log()[None, None, None], measured[None, None])[0, 0, 0]
-    factor = (logs / 2).exp().clamp(*LOCAL_RANGE).float()
-    return F.interpolate(factor[None, None], size=error.shape, mode="bilinear", align_corners=False)[0, 0]
+    return to_pixels((means / overall).sqrt().clamp(*LOCAL_RANGE), tuple(error.shape))
 
 
 def with_local_spread(centre: torch.Tensor, local: Optional[torch.Tensor], rows: Sequence[slice],

@@ -22,11 +22,12 @@ the grass as well.
 from __future__ import annotations
 
 import math
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
+from .cells import cell_means, to_pixels
 from .prior import grow
 from .pyramid import degrade
 
@@ -35,6 +36,7 @@ SHIFTS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # pixels: t
 DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1))
 SURROUND = 8  # pixels beyond those whose detail reads the hole: the surroundings it is matched to
 COVERAGE = 0.9  # an offset is a block's choice only when its donor covers this share of the block's pixels
+CELL_LEAST = 16.0  # values counted: a cell with fewer takes its neighbours' power (``_gain``)
 SAMPLES = 1 << 15  # target pixels, evenly spread, on which each offset is scored
 
 Pixels = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # frames, rows and columns of some pixels
@@ -65,16 +67,18 @@ def donor_detail(video: torch.Tensor, hidden: torch.Tensor, target: torch.Tensor
 
 def _gain(cloned: torch.Tensor, target: torch.Tensor, band: torch.Tensor, surround: torch.Tensor,
           strength: float) -> torch.Tensor:
-    """Per frame (1,T,1,1), what brings the cloned detail's power on ``target`` down to the
-    shot's own detail around it (``surround``): a donor busier than the hole's surroundings (an
+    """Place by place (cells of ``BLOCK``, engine/method/cells.py; (H,W)), what brings the cloned
+    detail's power on ``target`` to the shot's own detail around that place (``surround``, the
+    hole's cells taking their neighbours'): a donor busier than its place's surroundings (an
     edge, a figure passing it) is toned down, a quieter one kept; never above ``strength``."""
-    def power(values: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
-        weight = where[None].to(values.dtype)
-        count = weight.sum(dim=(0, 2, 3)) * values.shape[0]
-        return (values.square() * weight).sum(dim=(0, 2, 3)) / count.clamp_min(1.0)
+    def power(values: torch.Tensor, where: torch.Tensor) -> Optional[torch.Tensor]:
+        total = (values.square().sum(dim=0) * where.to(values.dtype)).sum(dim=0)
+        return cell_means(total, where.sum(dim=0).to(values.dtype) * values.shape[0], BLOCK, CELL_LEAST, 1e-24)
 
-    gain = (power(band, surround) / power(cloned, target).clamp_min(1e-12)).sqrt().clamp(max=strength)
-    return gain.view(1, -1, 1, 1)
+    around, own = power(band, surround), power(cloned, target)
+    if around is None or own is None:
+        return torch.zeros(target.shape[-2:], dtype=cloned.dtype, device=cloned.device)
+    return to_pixels((around / own).sqrt().clamp(max=strength), tuple(target.shape[-2:])).to(cloned.dtype)
 
 
 def _clone(band: torch.Tensor, smooth: torch.Tensor, guide: torch.Tensor, usable: torch.Tensor,

@@ -81,3 +81,24 @@ def test_a_finer_centre_clones_only_where_nothing_is_revealed():
     assert torch.equal(plain[:, :3][~never], cloned[:, :3][~never])
     truth_error = (video - plain[:, :3])[never].square().mean()
     assert float((video - cloned[:, :3])[never].square().mean()) < 0.1 * float(truth_error)
+
+
+def test_the_clone_takes_each_place_the_strength_of_its_own_surroundings():
+    # Busy noise about 0.5 on the left half, faint noise about -0.5 on the right, and a guide
+    # that asks for the busy material in both holes (as a level below that blurred the two
+    # together may): the quiet hole clones busy donors. Its detail is toned down to its own
+    # surroundings' power, not to the shot's (which would leave it many times busier).
+    frames, height, width = 2, 64, 192
+    noise = torch.randn(1, 1, frames, height, width, generator=torch.Generator().manual_seed(3)).repeat(1, 3, 1, 1, 1)
+    busy = (torch.arange(width) < width // 2).view(1, 1, 1, 1, width)
+    video = torch.where(busy, 0.5 + 0.3 * noise, -0.5 + 0.01 * noise)
+    hole = torch.zeros(1, frames, height, width, dtype=torch.bool)
+    hole[:, :, 16:48, 32:64] = True
+    hole[:, :, 16:48, 128:160] = True
+    known = torch.where(hole[:, None], torch.zeros(()), video)
+    detail = donor_detail(known, hole, hole, torch.full_like(video, 0.5), 4.0)
+    truth = video - degrade(video, 4.0)
+    for inside in (slice(32, 64), slice(128, 160)):
+        cloned = float(detail[..., 16:48, inside].square().mean())
+        hidden = float(truth[..., 16:48, inside].square().mean())
+        assert 0.5 * hidden < cloned < 1.5 * hidden
