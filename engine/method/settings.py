@@ -138,7 +138,8 @@ class Settings:
     # cyclist under still boxes 20.40 / 0.657 / 0.96 / 0.044 against 20.27 / 0.644 / 1.03 / 0.042;
     # moving blobs (bbb, cyclist) and waves under still boxes within 0.03 dB. The box over bbb's
     # grass was a smooth green patch and is grass; PSNR and SSIM, which reward a blur where the
-    # texture cannot be known, pay for it.
+    # texture cannot be known, pay for it. 1 in the presets since each place's clone is toned
+    # down to its own surroundings' detail (texture.py: figures there).
     refine_clone: float = 0.0
     # Last (after ``match_contrast``), the finished fill's detail bands are matched to the plate's
     # around the hole, scaled at most this much (engine/method/detail_match.py): 0 leaves the fill

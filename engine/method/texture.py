@@ -18,6 +18,18 @@ their detail in the same way, so the network learns how far to trust it.
 Until 2026-12-07 one offset served the whole window, the one whose shot best matched the known
 ring around the hole: on bbb under still boxes it laid grass strokes over the dark leaves above
 the grass as well.
+
+The cloned detail is toned down to the power of the shot's own detail around each place
+(``_gain``, in cells of ``BLOCK``: engine/method/cells.py), never above the donor's. Until
+2026-12-07 one gain per frame served all the hole, measured around all of it: the sea clip's box
+over the sky and its box over the sea took one strength, and the presets took only 0.6 of the
+donor's detail, which left bbb's grass box muddy. Place by place and the whole donor
+(``refine_clone`` 1 in preview), at the preview budget (plate resolution, means of seeds 0-2,
+PSNR / SSIM / detail / grain against the truth's): bbb under still boxes 17.79 / 0.325 / 0.41 /
+0.37 -> 17.67 / 0.291 / 0.74 / 0.67; sea under still boxes 24.55 / 0.713 / 0.68 / 0.60 ->
+24.39 / 0.690 / 1.16 / 0.96; drifting noise under still boxes 36.46 / 0.959 / 1.00 / 0.79 ->
+36.39 / 0.957 / 1.14 / 0.87; cyclist under still boxes 20.53 / 0.665 / 0.44 -> 20.51 / 0.659 /
+0.50. PSNR and SSIM, which reward a blur where the texture cannot be known, pay for the grain.
 """
 from __future__ import annotations
 
