@@ -36,8 +36,7 @@ before. At the preview budget (plate resolution, means of seeds 0-2, 2026-12-07;
 / grain against the truth's, before -> after): bbb under moving blobs 21.90 / 0.66 / 0.64 ->
 21.89 / 0.79 / 0.76; sea 24.42 / 0.63 / 0.43 -> 24.36 / 0.74 / 0.51; drifting noise 38.99 /
 0.87 / 0.72 -> 39.00 / 0.95 / 0.76; cyclist 25.61 / 1.35 -> 25.62 / 1.40; flicker 35.62 / 1.22
--> 35.61 / 1.29, under still boxes 31.56 / 1.50 -> 31.50 / 1.41 (its hidden places get copies
-from other frames there too); the demo (seed 0) 15.20 / 0.35 -> 15.14 / 0.47.
+-> 35.61 / 1.29; the demo (seed 0) 15.20 / 0.35 -> 15.14 / 0.47.
 
 When the camera moves (engine/method/camera.py: a pan, a zoom), a place is looked up where the
 camera motion has carried it in each other frame (``carry``, read through ``warp_frames``,
