@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from infusion.engine.method.camera import as_maps
-from infusion.engine.method.prior import RELAX_SWEEPS, _relax, membrane_fill, reveal_prior
+from infusion.engine.method.prior import RELAX_SWEEPS, _relax, cross_fade, membrane_fill, reveal_prior
 
 
 def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
@@ -143,3 +143,22 @@ def test_a_mask_grows_by_the_square_of_its_radius_clipped_at_the_frame():
         for b, t, y, x in torch.nonzero(hidden).tolist():
             expected[b, t, max(y - radius, 0):y + radius + 1, max(x - radius, 0):x + radius + 1] = True
         assert torch.equal(grow(hidden, radius), expected)
+
+
+def test_a_cross_fade_keeps_the_power_of_unrelated_detail_and_leaves_a_still_view_alone():
+    generator = torch.Generator().manual_seed(5)
+    first, second = (0.2 * torch.randn(1, 3, 2, 64, 64, generator=generator) for _ in range(2))
+    half, both = torch.full((1, 1, 2, 64, 64), 0.5), torch.ones(1, 1, 2, 64, 64, dtype=torch.bool)
+    # Two frames of moving water, half and half: a plain cross-fade keeps half the power.
+    plain = 0.5 * first + 0.5 * second
+    faded = cross_fade(first, second, half, both)
+    power = float(first.square().mean() + second.square().mean()) / 2
+    assert float(plain.square().mean()) < 0.6 * power
+    assert 0.8 * power < float(faded.square().mean()) < 1.2 * power
+    # Two views of one still wall: the wall itself, whatever the weights, even beside pixels
+    # that one side does not show (their other frame's hidden zeros are never averaged in).
+    weight = torch.rand(1, 1, 2, 64, 64, generator=generator)
+    both[..., 20:40, 30:] = False
+    weight[..., 20:40, 30:] = 1.0
+    after = torch.where(both, first, torch.zeros(()))
+    assert torch.allclose(cross_fade(first, after, weight, both), first, atol=1e-5)
