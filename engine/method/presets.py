@@ -25,7 +25,7 @@ PRESETS: Dict[str, Settings] = {
     # that drops the prior trains). Then up to two finer levels to the plate's own resolution,
     # each the last 200 steps of the chain in 2 intervals of 2 strided steps, untrained: each
     # step the Wiener guess around the level below sharpened by the prior, with detail cloned
-    # where the shot never reveals the place (``refine_clone``). 75 training steps an interval
+    # where the shot never reveals the place or its copy is poor (``refine_clone``). 75 training steps an interval
     # there (2026-12-07, plate resolution, seeds 0-2) moved PSNR by at most 0.1 dB a run on the
     # six clips whose prior is corrected, for 25-35% more time; on waves the untrained levels
     # scored +0.06 dB (still boxes) and -0.28 dB (moving blobs, one seed -0.79) on the means.

@@ -55,7 +55,7 @@ batch, the frames and the pixels, on the tensors' device.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -72,10 +72,18 @@ FADE_WINDOW = 5  # pixels: the square over which ``cross_fade`` splits detail of
 RELAX_SWEEPS = 16  # per grid of the membrane fill: on bbb 10 scored 18.03 dB, 16 18.05, 40 18.25 at 2.5x the cost
 
 
-def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
-                 camera: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The prior (B,3,T,H,W) and its reach (B,1,T,H,W) of ``video`` (B,3,T,H,W) where ``hidden``
-    (B,T,H,W) is True; the prior equals the video on the other pixels. ``camera``: each frame's
+class RevealPrior(NamedTuple):
+    """The prior (B,3,T,H,W), its reach (B,1,T,H,W) and the share of each hidden pixel's prior
+    that is its temporal copy (B,1,T,H,W; the rest is the spatial fill's; 1 outside the hole)."""
+
+    value: torch.Tensor
+    reach: torch.Tensor
+    copy_share: torch.Tensor
+
+
+def reveal_prior(video: torch.Tensor, hidden: torch.Tensor, camera: Optional[torch.Tensor] = None) -> RevealPrior:
+    """The prior of ``video`` (B,3,T,H,W) where ``hidden`` (B,T,H,W) is True (``RevealPrior``);
+    the prior equals the video on the other pixels. ``camera``: each frame's
     map from the first, (B,T,2,3) in this video's pixels (CameraMotion.maps, a pan and a zoom),
     or each frame's offset (B,T,2) for a pan alone; None: a still camera. Nothing hidden is read.
 
@@ -104,7 +112,8 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor,
     if not bool(filled.all()):
         prior = torch.where(filled[:, None], prior, membrane_fill(torch.where(filled[:, None], prior, zero), filled))
     reach = torch.where(sourced, 1.0 / (1.0 + gap), torch.zeros_like(gap))
-    return prior, reach[:, None].to(video.dtype)
+    copy_share = torch.where(hidden, torch.where(sourced, weight, torch.zeros_like(weight)), torch.ones_like(weight))
+    return RevealPrior(prior, reach[:, None].to(video.dtype), copy_share[:, None].to(video.dtype))
 
 
 def _sources(video: torch.Tensor, hidden: torch.Tensor, maps: Optional[torch.Tensor]) -> "Sources":

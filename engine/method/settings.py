@@ -129,7 +129,8 @@ class Settings:
     # of it doubled the fill's detail against the truth's (bbb under moving blobs: 2.24 at 1,
     # 1.56 at 0.3). Cut where the centre is the level below (cyclist), it lost 0.7 dB.
     refine_copy_detail: float = 0.3
-    # A finer level's centre, where the shot never reveals the place, gets up to this much of the
+    # A finer level's centre, where the shot never reveals the place or its copy from another
+    # frame is a poor guess, gets up to this much of the
     # detail of a nearby patch of the shot (a clone brush: engine/method/texture.py) on top of the
     # level below; 0 none. Measured at the preview budget (plate resolution, seed 0, 2026-12-06;
     # PSNR / SSIM / detail / texture distance), none against 0.6: bbb under still boxes 17.15 /
