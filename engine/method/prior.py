@@ -169,29 +169,33 @@ def cross_fade(before: torch.Tensor, after: torch.Tensor, weight: torch.Tensor, 
     as the two sides' detail is unrelated there (their local correlation over the colours; 1
     leaves the plain cross-fade). Two views of one still wall agree and fade as before; two
     frames of moving water, half and half, kept half their detail's power and now keep it all.
-    Chunked, so memory follows ``FILL_PIXELS``."""
-    channels, size = before.shape[1], before.shape[-2:]
-    planes = [tensor.movedim(1, -3).reshape(-1, tensor.shape[1], *size)
-              for tensor in (before, after, weight, both.to(before.dtype))]
-    faded = torch.empty_like(planes[0])
-    step = max(1, FILL_PIXELS // (channels * size[0] * size[1]))
-    for start in range(0, faded.shape[0], step):
-        first, second, share, paired = (plane[start:start + step] for plane in planes)
-        rest = 1.0 - share
-        plain = share * first + rest * second
-        if not bool(paired.any()):
-            faded[start:start + step] = plain
-            continue
-        count = _box_mean(paired).clamp_min(1e-6)
-        first_smooth, second_smooth = (_box_mean(side * paired) / count for side in (first, second))
-        first_detail, second_detail = (first - first_smooth) * paired, (second - second_smooth) * paired
-        powers = [_box_mean(product.sum(dim=1, keepdim=True)) for product in
-                  (first_detail * second_detail, first_detail.square(), second_detail.square())]
-        related = (powers[0] / (powers[1] * powers[2]).clamp_min(1e-12).sqrt()).clamp(0.0, 1.0)
-        norm = (share.square() + rest.square() + 2.0 * share * rest * related).clamp_min(1e-6).sqrt()
-        kept = share * first_smooth + rest * second_smooth + (share * first_detail + rest * second_detail) / norm
-        faded[start:start + step] = torch.where(paired > 0, kept, plain)
-    return faded.reshape(before.movedim(1, -3).shape).movedim(-3, 1)
+    Chunked, frames of one item at a time, so memory follows ``FILL_PIXELS``."""
+    size = before.shape[-2:]
+    sides = [tensor.reshape(tensor.shape[0], tensor.shape[1], -1, *size) for tensor in (before, after, weight, both)]
+    faded = torch.empty_like(sides[0])
+    step = max(1, FILL_PIXELS // (before.shape[1] * size[0] * size[1]))
+    for item in range(faded.shape[0]):
+        for start in range(0, faded.shape[2], step):
+            first, second, share, paired = (side[item, :, start:start + step].transpose(0, 1) for side in sides)
+            faded[item, :, start:start + step] = _faded(first, second, share, paired.to(first.dtype)).transpose(0, 1)
+    return faded.reshape(before.shape)
+
+
+def _faded(first: torch.Tensor, second: torch.Tensor, share: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
+    """``cross_fade`` of planes (N,C,H,W), ``share`` and ``paired`` (N,1,H,W)."""
+    rest = 1.0 - share
+    plain = share * first + rest * second
+    if not bool(paired.any()):
+        return plain
+    count = _box_mean(paired).clamp_min(1e-6)
+    first_smooth, second_smooth = (_box_mean(side * paired) / count for side in (first, second))
+    first_detail, second_detail = (first - first_smooth) * paired, (second - second_smooth) * paired
+    powers = [_box_mean(product.sum(dim=1, keepdim=True)) for product in
+              (first_detail * second_detail, first_detail.square(), second_detail.square())]
+    related = (powers[0] / (powers[1] * powers[2]).clamp_min(1e-12).sqrt()).clamp(0.0, 1.0)
+    norm = (share.square() + rest.square() + 2.0 * share * rest * related).clamp_min(1e-6).sqrt()
+    kept = share * first_smooth + rest * second_smooth + (share * first_detail + rest * second_detail) / norm
+    return torch.where(paired > 0, kept, plain)
 
 
 def _box_mean(planes: torch.Tensor) -> torch.Tensor:
