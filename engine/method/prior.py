@@ -182,11 +182,25 @@ def cross_fade(before: torch.Tensor, after: torch.Tensor, weight: torch.Tensor, 
 
 
 def _faded(first: torch.Tensor, second: torch.Tensor, share: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
-    """``cross_fade`` of planes (N,C,H,W), ``share`` and ``paired`` (N,1,H,W)."""
-    rest = 1.0 - share
-    plain = share * first + rest * second
-    if not bool(paired.any()):
+    """``cross_fade`` of planes (N,C,H,W), ``share`` and ``paired`` (N,1,H,W). Only the pixels
+    that fade between two sources differ from the plain cross-fade (a visible pixel's two
+    sources are itself), and their figures read ``2 FADE_WINDOW // 2`` pixels around them: the
+    rest of the frame is not computed."""
+    plain = share * first + (1.0 - share) * second
+    fading = (paired > 0) & (share > 0.0) & (share < 1.0)
+    if not bool(fading.any()):
         return plain
+    margin = 2 * (FADE_WINDOW // 2)
+    rows, cols = torch.nonzero(fading.any(dim=3).any(dim=1).any(dim=0)), torch.nonzero(fading.any(dim=2).any(dim=1).any(dim=0))
+    box = (..., slice(max(int(rows.min()) - margin, 0), int(rows.max()) + margin + 1),
+           slice(max(int(cols.min()) - margin, 0), int(cols.max()) + margin + 1))
+    plain[box] = torch.where(fading[box], _kept(first[box], second[box], share[box], paired[box]), plain[box])
+    return plain
+
+
+def _kept(first: torch.Tensor, second: torch.Tensor, share: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
+    """The detail-keeping cross-fade of ``_faded`` on every pixel of the planes given."""
+    rest = 1.0 - share
     count = _box_mean(paired).clamp_min(1e-6)
     first_smooth, second_smooth = (_box_mean(side * paired) / count for side in (first, second))
     first_detail, second_detail = (first - first_smooth) * paired, (second - second_smooth) * paired
@@ -194,8 +208,7 @@ def _faded(first: torch.Tensor, second: torch.Tensor, share: torch.Tensor, paire
               (first_detail * second_detail, first_detail.square(), second_detail.square())]
     related = (powers[0] / (powers[1] * powers[2]).clamp_min(1e-12).sqrt()).clamp(0.0, 1.0)
     norm = (share.square() + rest.square() + 2.0 * share * rest * related).clamp_min(1e-6).sqrt()
-    kept = share * first_smooth + rest * second_smooth + (share * first_detail + rest * second_detail) / norm
-    return torch.where(paired > 0, kept, plain)
+    return share * first_smooth + rest * second_smooth + (share * first_detail + rest * second_detail) / norm
 
 
 def _box_mean(planes: torch.Tensor) -> torch.Tensor:
