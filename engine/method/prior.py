@@ -73,12 +73,14 @@ RELAX_SWEEPS = 16  # per grid of the membrane fill: on bbb 10 scored 18.03 dB, 1
 
 
 class RevealPrior(NamedTuple):
-    """The prior (B,3,T,H,W), its reach (B,1,T,H,W) and the share of each hidden pixel's prior
-    that is its temporal copy (B,1,T,H,W; the rest is the spatial fill's; 1 outside the hole)."""
+    """The prior (B,3,T,H,W), its reach (B,1,T,H,W), the share of each hidden pixel's prior
+    that is its temporal copy (B,1,T,H,W; the rest is the spatial fill's; 1 outside the hole),
+    and the hidden pixels whose copy is a cross-fade of frames before and after (B,1,T,H,W)."""
 
     value: torch.Tensor
     reach: torch.Tensor
     copy_share: torch.Tensor
+    two_sided: torch.Tensor
 
 
 def reveal_prior(video: torch.Tensor, hidden: torch.Tensor, camera: Optional[torch.Tensor] = None) -> RevealPrior:
@@ -99,7 +101,7 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor, camera: Optional[tor
     ring_video = torch.where(ring[:, None], zero, video)
     both = _sources(torch.cat([video, ring_video]), torch.cat([hidden, ring]),
                     None if maps is None else maps.repeat(2, 1, 1, 1))
-    (temporal, ring_temporal), (sourced, ring_sourced), (gap, _) = (value.chunk(2) for value in both)
+    (temporal, ring_temporal), (sourced, ring_sourced), (gap, _), (two_sided, _) = (value.chunk(2) for value in both)
     spatial, ring_spatial = membrane_fill(torch.cat([video, ring_video]), torch.cat([~hidden, ~ring])).chunk(2)
     scored = ring & ~hidden & ring_sourced
     errors = torch.stack([(ring_temporal - video).square().sum(dim=1), (ring_spatial - video).square().sum(dim=1)], dim=1)
@@ -113,7 +115,8 @@ def reveal_prior(video: torch.Tensor, hidden: torch.Tensor, camera: Optional[tor
         prior = torch.where(filled[:, None], prior, membrane_fill(torch.where(filled[:, None], prior, zero), filled))
     reach = torch.where(sourced, 1.0 / (1.0 + gap), torch.zeros_like(gap))
     copy_share = torch.where(hidden, torch.where(sourced, weight, torch.zeros_like(weight)), torch.ones_like(weight))
-    return RevealPrior(prior, reach[:, None].to(video.dtype), copy_share[:, None].to(video.dtype))
+    return RevealPrior(prior, reach[:, None].to(video.dtype), copy_share[:, None].to(video.dtype),
+                       (two_sided & hidden)[:, None])
 
 
 def _sources(video: torch.Tensor, hidden: torch.Tensor, maps: Optional[torch.Tensor]) -> "Sources":
@@ -123,8 +126,8 @@ def _sources(video: torch.Tensor, hidden: torch.Tensor, maps: Optional[torch.Ten
         return _still_sources(video, hidden)
     if hidden.numel() * video.shape[2] <= PAIR_PIXELS:
         return _paired_sources(video, hidden, maps)
-    values, sourced, gaps = zip(*(_moving_sources(video, hidden, maps, target) for target in range(video.shape[2])))
-    return torch.stack(values, dim=2), torch.stack(sourced, dim=1), torch.stack(gaps, dim=1)
+    values, sourced, gaps, two_sided = zip(*(_moving_sources(video, hidden, maps, target) for target in range(video.shape[2])))
+    return torch.stack(values, dim=2), torch.stack(sourced, dim=1), torch.stack(gaps, dim=1), torch.stack(two_sided, dim=1)
 
 
 def grow(hidden: torch.Tensor, radius: int) -> torch.Tensor:
@@ -143,7 +146,8 @@ def shrink(mask: torch.Tensor, radius: int) -> torch.Tensor:
     return mask & ~grow(~mask, radius)
 
 
-Sources = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # value (B,3,...), sourced (B,...), gap in frames (B,...)
+# value (B,3,...), sourced (B,...), gap in frames (B,...), sourced on both sides (B,...)
+Sources = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def _between(index: torch.Tensor, before: torch.Tensor, after: torch.Tensor, frames: int,
@@ -157,7 +161,7 @@ def _between(index: torch.Tensor, before: torch.Tensor, after: torch.Tensor, fra
     value = cross_fade(value_before, value_after, weight_before[:, None], (has_before & has_after)[:, None])
     gap = torch.minimum(torch.where(has_before, gap_before, torch.full_like(gap_before, float(frames))),
                         torch.where(has_after, gap_after, torch.full_like(gap_after, float(frames))))
-    return value, has_before | has_after, gap
+    return value, has_before | has_after, gap, has_before & has_after
 
 
 def cross_fade(before: torch.Tensor, after: torch.Tensor, weight: torch.Tensor, both: torch.Tensor) -> torch.Tensor:

@@ -133,18 +133,21 @@ def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torc
     agrees with it, or wherever it was copied when ``trusted`` (``_sharpen``). ``offsets``: the
     camera's (engine/method/camera.py), each frame's map (B,T,2,3) or, for a pan alone, offset
     (B,T,2); None for a still camera. ``clone``: at a finer level, pixels whose guess lacks
-    detail (the shot never reveals them, or the prior took little of its copy from another frame
-    there: ``lack``, the share of the copy's detail power the prior does not carry) get up to this
+    detail (the shot never reveals them, or the prior took little of its copy from the frames
+    before and after that show them: ``lack``, the share of the copy's detail power the prior does
+    not carry; a copy from one side only, poor, may mean something came into view, and is left
+    smooth) get up to this
     much of the detail of a nearby patch (engine/method/texture.py). Nothing hidden is read."""
     if not prior:
         return torch.cat([below, torch.zeros_like(below[:, :1])], dim=1)
     known = torch.where(hidden[:, None], torch.zeros((), device=video.device), video)
-    guess, reach, copy_share = reveal_prior(known, hidden, offsets)
+    guess, reach, copy_share, two_sided = reveal_prior(known, hidden, offsets)
     if below is not None:
         seen = (~hidden).flatten(2).any(dim=2)[:, None, :, None, None] | (reach > 0)  # a frame the prior can fill
         guess = _sharpen(guess, seen, reach > 0, below, below_factor, trusted)
         if clone > 0.0:
-            lack = 1.0 - copy_share[:, 0].square()  # a share s of the copy carries s^2 of its detail's power
+            one_sided = (reach[:, 0] > 0) & ~two_sided[:, 0]
+            lack = torch.where(one_sided, 0.0, 1.0 - copy_share[:, 0].square())  # s of the copy carries s^2 of its power
             guess = guess + donor_detail(known, hidden, lack, guess, below_factor, clone)
     return torch.cat([guess, reach], dim=1)
 

@@ -32,22 +32,25 @@ PSNR / SSIM / detail / grain against the truth's): bbb under still boxes 17.79 /
 36.39 / 0.957 / 1.14 / 0.87; cyclist under still boxes 20.53 / 0.665 / 0.44 -> 20.51 / 0.659 /
 0.50. PSNR and SSIM, which reward a blur where the texture cannot be known, pay for the grain.
 
-Since 2026-12-08 the clone also serves places the shot does reveal, as far as their prior lacks
-the detail: the reveal prior weighs its copy from another frame against a smooth fill by how well
-each predicts the hole's ring (engine/method/prior.py), and where moving water decorrelates
-between the frames, or the camera's measured motion does not align a place (cyclist's pole
-and sign, against the pan), it is mostly the smooth fill. A share s of the copy carries s^2 of
-its detail's power; the clone is weighted by the rest, ``lack`` = 1 - s^2 (none below
-``LEAST_LACK``), and each cell's gain brings the clone and the guess's own detail in the same
-band (a copy carries some) together to the surroundings' power. The donor is read in the same
-frame, so its detail moves as the texture does beside the hole, where the prior's cross-fade
-between two far frames barely moved. At the preview budget (plate resolution, means of seeds
-0-2; PSNR / SSIM / dynamics / detail / grain, before -> after): sea under moving blobs 24.36 /
-0.718 / 0.41 / 0.74 / 0.51 -> 24.30 / 0.699 / 0.67 / 1.19 / 0.86; cyclist under still boxes
-20.52 / 0.660 / 0.52 / 0.50 / 0.47 -> 20.52 / 0.643 / 0.56 / 0.73 / 0.69 (Telea's SSIM 0.659);
-bbb under moving blobs 21.90 / 0.803 / 0.68 / 0.78 / 0.76 -> 21.86 / 0.789 / 0.70 / 0.86 /
-0.83; drifting noise under still boxes detail 1.14 -> 1.29 (36.39 -> 36.33 dB); the rest
-within 0.04 dB and 0.05 of detail.
+Since 2026-12-08 the clone also serves places the shot does reveal, before and after, as far
+as their prior lacks the detail: the reveal prior weighs its cross-fade of the two frames that
+show a place against a smooth fill by how well each predicts the hole's ring
+(engine/method/prior.py), and where moving water decorrelates between them it is mostly the
+smooth fill. A share s of the copy carries s^2 of its detail's power; the clone is weighted by
+the rest, ``lack`` = 1 - s^2 (none below ``LEAST_LACK``), and each cell's gain brings the clone
+and the guess's own detail in the same band together to the surroundings' power (a copy
+carries some). The donor is read in the same frame, so its detail moves as the texture beside
+the hole does, where the cross-fade between two far frames barely moved. A place shown on one
+side only (hidden to the clip's end or from its start) whose copy is poor is left smooth:
+something may have come into view there; on bbb under moving blobs the clone laid the bunny's
+ear edges and speckle over his face in the last frames, where the smooth fill was a blank face.
+That also leaves cyclist's pole and sign under the still box (seen on one side of the pan
+only) as they were: cloning there raised their detail 0.50 -> 0.73 but cost SSIM 0.660 ->
+0.643, below Telea's 0.659. At the preview budget (plate resolution, means of seeds 0-2; PSNR
+/ SSIM / dynamics / detail / grain, before -> after): sea under moving blobs 24.36 / 0.718 /
+0.41 / 0.74 / 0.51 -> 24.40 / 0.711 / 0.61 / 1.04 / 0.75; bbb under moving blobs 21.90 / 0.803
+/ 0.68 / 0.78 / 0.76 -> 21.88 / 0.797 / 0.68 / 0.81 / 0.78; cyclist under moving blobs detail
+1.40 -> 1.42; the rest within 0.02 dB.
 """
 from __future__ import annotations
 

@@ -50,8 +50,8 @@ def test_the_prior_follows_the_camera_to_where_the_hidden_place_shows():
     hole[:, 16:32, 24:40] = True  # fixed on screen: the pan uncovers what it hides
     motion = estimate_motion(video, hole)
     offsets = motion.offsets[None]
-    followed, reach, _ = reveal_prior(video[None], hole[None], offsets)
-    still, _, _ = reveal_prior(video[None], hole[None])
+    followed, reach, *_ = reveal_prior(video[None], hole[None], offsets)
+    still, *_ = reveal_prior(video[None], hole[None])
     error_followed = (followed[0] - video)[:, hole].abs().mean()
     error_still = (still[0] - video)[:, hole].abs().mean()
     assert float(error_followed) < 0.3 * float(error_still)
@@ -125,9 +125,9 @@ def test_the_prior_follows_a_zoom_where_a_still_or_a_pan_only_camera_misses():
     for t in range(6):
         hole[t, 16:30, 8 + 8 * t:22 + 8 * t] = True
     motion = estimate_motion(video, hole)
-    followed, reach, _ = reveal_prior(video[None], hole[None], motion.maps()[None])
-    still, _, _ = reveal_prior(video[None], hole[None])
-    pan_only, _, _ = reveal_prior(video[None], hole[None], motion.offsets[None])
+    followed, reach, *_ = reveal_prior(video[None], hole[None], motion.maps()[None])
+    still, *_ = reveal_prior(video[None], hole[None])
+    pan_only, *_ = reveal_prior(video[None], hole[None], motion.offsets[None])
     error = {name: float((prior[0] - video)[:, hole].abs().mean())
              for name, prior in (("followed", followed), ("still", still), ("pan only", pan_only))}
     assert error["followed"] < 0.3 * error["still"] and error["followed"] < 0.3 * error["pan only"]

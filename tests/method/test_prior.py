@@ -11,7 +11,7 @@ def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
     video = torch.arange(5, dtype=torch.float32).view(1, 1, 5, 1, 1).expand(1, 3, 5, 1, 1).contiguous()
     hidden = torch.tensor([False, True, True, True, False]).view(1, 5, 1, 1)
     junk = torch.where(hidden[:, None], torch.full_like(video, 99.0), video)
-    prior, reach, _ = reveal_prior(junk, hidden)
+    prior, reach, *_ = reveal_prior(junk, hidden)
     assert torch.allclose(prior[0, 0, :, 0, 0], torch.arange(5, dtype=torch.float32))  # 0 .. 4 on a line
     assert torch.allclose(reach[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 1 / 3, 0.5, 1.0]))
 
@@ -19,7 +19,7 @@ def test_a_hidden_pixel_takes_the_nearest_visible_frames_interpolated_in_time():
 def test_a_pixel_seen_on_one_side_only_copies_that_side():
     video = torch.tensor([7.0, 0.0, 0.0]).view(1, 1, 3, 1, 1).expand(1, 3, 3, 1, 1).contiguous()
     hidden = torch.tensor([False, True, True]).view(1, 3, 1, 1)
-    prior, reach, _ = reveal_prior(video, hidden)
+    prior, reach, *_ = reveal_prior(video, hidden)
     assert torch.equal(prior[0, 0, :, 0, 0], torch.tensor([7.0, 7.0, 7.0]))
     assert torch.allclose(reach[0, 0, :, 0, 0], torch.tensor([1.0, 0.5, 1 / 3]))
 
@@ -30,7 +30,7 @@ def test_a_pixel_never_visible_gets_a_smooth_fill_from_its_surroundings_only():
     hidden = torch.zeros(1, 2, 9, 9, dtype=torch.bool)
     hidden[:, :, 3:6, 3:6] = True
     junk = torch.where(hidden[:, None], torch.full_like(video, 50.0), video)
-    prior, reach, _ = reveal_prior(junk, hidden)
+    prior, reach, *_ = reveal_prior(junk, hidden)
     inside = prior[0, 0, 0, 3:6, 3:6]
     assert bool((reach[0, 0, :, 3:6, 3:6] == 0).all())
     assert bool((inside >= 0).all() and (inside <= 1).all())  # between what surrounds it, nothing from under it
@@ -90,7 +90,7 @@ def test_a_still_background_is_copied_from_the_frames_that_reveal_it():
     generator = torch.Generator().manual_seed(1)
     texture = torch.rand(1, 3, 1, 24, 24, generator=generator).expand(1, 3, 6, 24, 24).contiguous()
     hidden = _hole_moving_across(6, 24)
-    prior, _, _ = reveal_prior(torch.where(hidden[:, None], torch.zeros(()), texture), hidden)
+    prior, *_ = reveal_prior(torch.where(hidden[:, None], torch.zeros(()), texture), hidden)
     inside = hidden[:, None].expand_as(texture)
     assert float((prior - texture)[inside].abs().mean()) < 0.02
     smooth = membrane_fill(torch.where(hidden[:, None], torch.zeros(()), texture), ~hidden)
@@ -103,7 +103,7 @@ def test_a_place_that_changes_every_frame_takes_the_smooth_fill_not_a_stale_copy
     colours = torch.tensor([0.1, 0.9, 0.3, 0.7, 0.2, 0.8])
     video = colours.view(1, 1, 6, 1, 1).expand(1, 3, 6, 24, 24).contiguous()
     hidden = _hole_moving_across(6, 24)
-    prior, reach, _ = reveal_prior(torch.where(hidden[:, None], torch.zeros(()), video), hidden)
+    prior, reach, *_ = reveal_prior(torch.where(hidden[:, None], torch.zeros(()), video), hidden)
     inside = hidden[:, None].expand_as(video)
     assert bool((reach[:, :, 1:][hidden[:, None, 1:]] > 0).all())  # a copy existed for these pixels
     assert float((prior - video)[inside].abs().max()) < 0.05
