@@ -155,13 +155,13 @@ def _between(index: torch.Tensor, before: torch.Tensor, after: torch.Tensor, fra
     """Linear in time between the last source at or before ``index`` (-1: none) and the first at
     or after it (``frames``: none); all the weight on the one side that exists."""
     has_before, has_after = before >= 0, after < frames
+    two_sided = has_before & has_after
     gap_before, gap_after = (index - before).float(), (after - index).float()
-    weight_before = torch.where(has_before & has_after, gap_after / (gap_before + gap_after).clamp_min(1.0),
-                                has_before.float())
-    value = cross_fade(value_before, value_after, weight_before[:, None], (has_before & has_after)[:, None])
+    weight_before = torch.where(two_sided, gap_after / (gap_before + gap_after).clamp_min(1.0), has_before.float())
+    value = cross_fade(value_before, value_after, weight_before[:, None], two_sided[:, None])
     gap = torch.minimum(torch.where(has_before, gap_before, torch.full_like(gap_before, float(frames))),
                         torch.where(has_after, gap_after, torch.full_like(gap_after, float(frames))))
-    return value, has_before | has_after, gap, has_before & has_after
+    return value, has_before | has_after, gap, two_sided
 
 
 def cross_fade(before: torch.Tensor, after: torch.Tensor, weight: torch.Tensor, both: torch.Tensor) -> torch.Tensor:

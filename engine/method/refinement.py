@@ -136,8 +136,8 @@ def build_centre(video: torch.Tensor, hidden: torch.Tensor, below: Optional[torc
     detail (the shot never reveals them, or the prior took little of its copy from the frames
     before and after that show them: ``lack``, the share of the copy's detail power the prior does
     not carry; a copy from one side only, poor, may mean something came into view, and is left
-    smooth) get up to this
-    much of the detail of a nearby patch (engine/method/texture.py). Nothing hidden is read."""
+    smooth) get up to this much of the detail of a nearby patch (engine/method/texture.py).
+    Nothing hidden is read."""
     if not prior:
         return torch.cat([below, torch.zeros_like(below[:, :1])], dim=1)
     known = torch.where(hidden[:, None], torch.zeros((), device=video.device), video)

@@ -115,10 +115,10 @@ def _gain(cloned: torch.Tensor, present: torch.Tensor, target: torch.Tensor, ban
         total = (values.square().sum(dim=0) * where.to(values.dtype)).sum(dim=0)
         return cell_means(total, where.sum(dim=0).to(values.dtype) * values.shape[0], BLOCK, CELL_LEAST, 1e-24)
 
-    around, own, there = power(band, surround), power(cloned, target), power(present, target)
-    if around is None or own is None or there is None:
+    around, own = power(band, surround), power(cloned, target)
+    if around is None or own is None:
         return torch.zeros(target.shape[-2:], dtype=cloned.dtype, device=cloned.device)
-    wanted = (around - there).clamp_min(0.0)
+    wanted = (around - power(present, target)).clamp_min(0.0)  # measured on ``own``'s pixels: not None
     return to_pixels((wanted / own).sqrt().clamp(max=strength), tuple(target.shape[-2:])).to(cloned.dtype)
 
 
